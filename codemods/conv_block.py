@@ -1,0 +1,488 @@
+"""Conv blocks: a hand-written TF1 convolution layer <-> one `slim.conv2d` call.
+
+Before (tf):
+    with tf.name_scope('conv1_1') as scope:
+        kernel = tf.Variable(tf.truncated_normal([3, 3, 64, 128], dtype=tf.float32, stddev=1e-1), name='weights')
+        conv = tf.nn.conv2d(input, kernel, [1, 1, 1, 1], padding='SAME')
+        biases = tf.Variable(tf.constant(0.0, shape=[128], dtype=tf.float32), trainable=True, name='biases')
+        bias = tf.nn.bias_add(conv, biases)
+        conv1 = tf.nn.relu(bias, name=scope)
+
+After (slim):
+    conv1 = slim.conv2d(input, 128, [3, 3], scope='conv1_1', weights_initializer=tf.truncated_normal_initializer(stddev=1e-1))
+
+Also folds: bias by `bias_add`, `+` or `tf.add`, or no bias; relu / relu6 / elu / tanh / sigmoid /
+softmax or no activation; SAME / VALID; strides; non-square kernels; the ops written on one
+line or over several; positional or keyword arguments. The variables keep their names
+(`conv1_1/weights`, `conv1_1/biases`), so existing checkpoints still load.
+
+Refuses when: the variables are not named `weights` / `biases`; a weight, bias or intermediate
+tensor is read after the block or used twice; the block does anything else; the scope name,
+strides or padding are only known at run time; `data_format`/`dilations` are set; a variable is
+not float32 or has options slim does not carry; the block runs in a loop, inside another
+`tf.name_scope`, or in a function called more than once (name_scope would make the names
+unique, slim's scope would collide); the file uses `slim.arg_scope` (it would change the
+folded call's defaults); another string in the file names an op under the block's scope.
+
+Reverse (slim -> tf): `slim.conv2d(x, n, [kh, kw], scope='s', ...)` expands into `tf.name_scope`
++ two `tf.Variable`s named `weights` / `biases` + `tf.nn.conv2d` / `bias_add` / activation,
+with slim's default initializers written out (glorot uniform, zeros). Refuses what the expansion
+cannot carry: normalizer_fn, regularizers, reuse, collections, rate, data_format, a missing
+`scope=`, arg_scope in the file.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from slimify import names as N
+from slimify import tf1
+from slimify.ir import Code, Conv2D, Initializer, LayerCall
+from slimify.dataflow import names_read
+from slimify.rewrite import Names, Recognized, Refusal, Site
+from slimify.tf1 import Unsupported
+
+FAMILY = "conv_block"
+
+_SLIM_NOT_CARRIED = (
+    "normalizer_fn",
+    "normalizer_params",
+    "weights_regularizer",
+    "biases_regularizer",
+    "reuse",
+    "variables_collections",
+    "outputs_collections",
+)
+
+
+def _refuse_arg_scope(site: Site) -> None:
+    if N.SLIM_ARG_SCOPE in site.file.called_names:
+        raise Unsupported("this file uses slim.arg_scope, which may change slim.conv2d's defaults")
+
+
+class FoldConvBlock:
+    """tf -> IR: `with tf.name_scope(...)` holding a variable-backed tf.nn.conv2d layer."""
+
+    family = FAMILY
+    dialect = "tf"
+    markers = ("conv2d",)
+
+    def recognize(self, site: Site) -> Recognized | Refusal | None:
+        statement = site.statement
+        if not isinstance(statement, cst.With) or not self._is_candidate(statement, site):
+            return None
+        try:
+            return Recognized(FAMILY, 1, self._read(statement, site), releases=(N.TENSORFLOW,))
+        except Unsupported as reason:
+            return Refusal(FAMILY, site.file.line_of(statement), f"conv block not folded: {reason}")
+
+    @staticmethod
+    def _is_candidate(statement: cst.With, site: Site) -> bool:
+        if len(statement.items) != 1 or not site.file.is_call_to(statement.items[0].item, N.TF_NAME_SCOPE):
+            return False
+        found = []
+
+        class _FindConv(cst.CSTVisitor):
+            def visit_Call(self, node: cst.Call) -> None:
+                if site.file.is_call_to(node, N.TF_CONV2D):
+                    found.append(node)
+
+        for line in getattr(statement.body, "body", ()):
+            if isinstance(line, cst.SimpleStatementLine):
+                line.visit(_FindConv())
+        return bool(found)
+
+    def _read(self, statement: cst.With, site: Site) -> LayerCall:
+        facts = site.file
+        item = statement.items[0]
+        scope_args = tf1.bind(item.item, tf1.SIGNATURES[N.TF_NAME_SCOPE])
+        if set(scope_args) != {"name"}:
+            raise Unsupported("tf.name_scope takes only a name here")
+        scope = tf1.literal(scope_args["name"], "the scope name")
+        if not isinstance(scope, str):
+            raise Unsupported("the scope name is only known at run time")
+        scope_var = None
+        if item.asname is not None:
+            if not isinstance(item.asname.name, cst.Name):
+                raise Unsupported("`as` target is not a plain name")
+            scope_var = item.asname.name.value
+        self._check_placement(site, scope)
+
+        variables: dict[str, cst.Call] = {}
+        ops: dict[str, cst.BaseExpression] = {}
+        body = list(statement.body.body) if isinstance(statement.body, cst.IndentedBlock) else []
+        if not body:
+            raise Unsupported("the block body is not an indented block")
+        for position, line in enumerate(body):
+            small = line.body[0] if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
+            last = position == len(body) - 1
+            if isinstance(small, cst.Return) and last and small.value is not None:
+                output, final = None, small.value
+            elif isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target = small.targets[0].target
+                if facts.is_call_to(small.value, N.TF_VARIABLE):
+                    if not isinstance(target, cst.Name):
+                        raise Unsupported("a variable is assigned to something other than a name")
+                    variables[target.value] = small.value
+                    continue
+                if last:
+                    output, final = Code(facts.code(target)), small.value
+                elif isinstance(target, cst.Name) and target.value not in ops and target.value not in variables:
+                    ops[target.value] = small.value
+                    continue
+                else:
+                    raise Unsupported(f"line {facts.line_of(line)} rebinds or assigns to {facts.code(target)}")
+            else:
+                raise Unsupported(f"line {facts.line_of(line)} does something other than build the layer (weights kept for later use?)")
+            break
+
+        local_names = set(variables) | set(ops) | ({scope_var} if scope_var else set())
+        resolve = self._resolver(final, ops, facts)
+        layer, inputs = self._match_layer(resolve(final), resolve, variables, scope_var, facts)
+        unused = set(ops) - resolve.resolved
+        if unused:
+            raise Unsupported(f"{', '.join(sorted(unused))} is computed but not part of the layer")
+        if names_read(inputs) & local_names:
+            raise Unsupported("the convolution's input is computed inside the block")
+        read_later = site.read_after(local_names, 1)
+        if read_later:
+            raise Unsupported(f"{', '.join(sorted(read_later))} is read after the block (weights or tensors kept for later use)")
+        return LayerCall(layer=layer, inputs=Code(facts.code(inputs)), output=output, scope=scope)
+
+    @staticmethod
+    def _check_placement(site: Site, scope: str) -> None:
+        facts = site.file
+        _refuse_arg_scope(site)
+        if site.in_loop:
+            raise Unsupported("the block runs in a loop: tf.name_scope makes names unique per pass, slim's scope would collide")
+        for owner in site.enclosing((cst.With,)):
+            if any(facts.is_call_to(i.item, N.TF_NAME_SCOPE) for i in owner.items):
+                raise Unsupported("nested in another tf.name_scope, whose prefix slim's variables would not get")
+        function = site.function
+        if function is not None and facts.calls_by_name.get(function.name.value, 0) > 1:
+            raise Unsupported(
+                f"{function.name.value}() is called {facts.calls_by_name[function.name.value]} times: "
+                "tf.name_scope makes names unique per call, slim's scope would collide"
+            )
+        block = site.statement
+        for node, text in facts.string_literals:
+            if (text == scope or text.startswith((scope + "/", scope + ":"))) and not facts.contains(block, node):
+                raise Unsupported(f"line {facts.line_of(node)} names {text!r}, an op or scope whose name would change")
+
+    @staticmethod
+    def _resolver(final: cst.BaseExpression, ops: dict[str, cst.BaseExpression], facts):
+        """Follow intermediate tensors (`conv = ...; bias = f(conv)`) back to the expression
+        that computes them, on the original nodes (their metadata is needed)."""
+        counts: dict[str, int] = {}
+
+        class _Count(cst.CSTVisitor):
+            def visit_Attribute(self, node: cst.Attribute) -> bool:
+                node.value.visit(self)
+                return False
+
+            def visit_Arg(self, node: cst.Arg) -> bool:
+                node.value.visit(self)
+                return False
+
+            def visit_Name(self, node: cst.Name) -> None:
+                if node.value in ops:
+                    counts[node.value] = counts.get(node.value, 0) + 1
+
+        for expression in (*ops.values(), final):
+            expression.visit(_Count())
+        twice = sorted(name for name, count in counts.items() if count > 1)
+        if twice:
+            raise Unsupported(f"the intermediate tensor {', '.join(twice)} is used twice")
+        resolved: set[str] = set()
+
+        def resolve(expression: cst.BaseExpression | None) -> cst.BaseExpression | None:
+            while isinstance(expression, cst.Name) and expression.value in ops:
+                resolved.add(expression.value)
+                expression = ops[expression.value]
+            return expression
+
+        resolve.resolved = resolved
+        return resolve
+
+    def _match_layer(self, expression, resolve, variables, scope_var, facts) -> tuple[Conv2D, cst.BaseExpression]:
+        activation = None
+        if isinstance(expression, cst.Call) and facts.qname(expression.func) in N.TF_ACTIVATIONS:
+            activation = N.TF_ACTIVATIONS[facts.qname(expression.func)]
+            args = tf1.bind(expression, ("features", "name"))
+            if "name" in args and not (scope_var and isinstance(args["name"], cst.Name) and args["name"].value == scope_var):
+                raise Unsupported("the activation op has its own name=, which slim would not keep")
+            if set(args) - {"features", "name"}:
+                raise Unsupported("the activation has arguments slim does not carry")
+            expression = resolve(args["features"])
+
+        bias_var = None
+        if isinstance(expression, cst.Call) and facts.qname(expression.func) in (N.TF_BIAS_ADD, N.TF_ADD):
+            signature = tf1.SIGNATURES[facts.qname(expression.func)]
+            args = tf1.bind(expression, signature)
+            first, second = args.get(signature[0]), args.get(signature[1])
+            data_format = args.get("data_format")
+            if data_format is not None and not tf1.is_literal(data_format, "NHWC"):
+                raise Unsupported("bias_add with data_format other than NHWC")
+            expression, bias_var = self._split_bias(resolve(first), resolve(second), variables)
+        elif isinstance(expression, cst.BinaryOperation) and isinstance(expression.operator, cst.Add):
+            expression, bias_var = self._split_bias(resolve(expression.left), resolve(expression.right), variables)
+        expression = resolve(expression)
+
+        if not facts.is_call_to(expression, N.TF_CONV2D):
+            raise Unsupported(f"{facts.code(expression)} is not conv2d -> bias -> activation")
+        conv = tf1.bind(expression, tf1.SIGNATURES[N.TF_CONV2D])
+        kernel = conv.get("filter", conv.get("filters"))
+        if not (isinstance(kernel, cst.Name) and kernel.value in variables):
+            raise Unsupported("the convolution's filter is not a variable created in the block")
+        unknown = set(conv) - {"input", "filter", "filters", "strides", "padding", "use_cudnn_on_gpu", "data_format", "dilations", "name"}
+        if unknown:
+            raise Unsupported(f"tf.nn.conv2d({', '.join(sorted(unknown))}=...) is not carried")
+        if "data_format" in conv and not tf1.is_literal(conv["data_format"], "NHWC"):
+            raise Unsupported("data_format other than NHWC is not carried")
+        if "dilations" in conv and tf1.literal(conv["dilations"], "dilations") not in ([1, 1, 1, 1], 1):
+            raise Unsupported("dilated convolutions are not folded")
+        strides = tf1.literal(conv.get("strides"), "strides")
+        if not (isinstance(strides, list) and len(strides) == 4 and all(isinstance(s, int) for s in strides)):
+            raise Unsupported("strides are not a literal list of four ints")
+        if strides[0] != 1 or strides[3] != 1:
+            raise Unsupported("strides on the batch or channel axis")
+        padding = tf1.literal(conv.get("padding"), "padding")
+        if padding not in ("SAME", "VALID"):
+            raise Unsupported("padding is only known at run time")
+
+        expected = {kernel.value} | ({bias_var} if bias_var else set())
+        extra = set(variables) - expected
+        if extra:
+            raise Unsupported(f"variable {', '.join(sorted(extra))} is not part of the layer")
+        weights_init, shape, weights_trainable = self._read_variable(variables[kernel.value], "weights", 4, facts)
+        filters = shape[3]
+        use_bias = bias_var is not None
+        bias_init = None
+        if use_bias:
+            bias_init, bias_shape, bias_trainable = self._read_variable(variables[bias_var], "biases", 1, facts)
+            if facts.code(bias_shape[0]) != facts.code(filters):
+                raise Unsupported("the bias shape does not match the number of filters")
+            if bias_trainable != weights_trainable:
+                raise Unsupported("weights and biases differ in trainable=")
+        layer = Conv2D(
+            filters=tf1.value(filters, facts),
+            kernel_size=(tf1.value(shape[0], facts), tf1.value(shape[1], facts)),
+            strides=(strides[1], strides[2]),
+            padding=padding,
+            activation=activation,
+            use_bias=use_bias,
+            in_channels=tf1.value(shape[2], facts),
+            weights_initializer=weights_init,
+            bias_initializer=bias_init,
+            trainable=weights_trainable,
+        )
+        return layer, conv["input"]
+
+    @staticmethod
+    def _split_bias(first, second, variables) -> tuple[cst.BaseExpression, str]:
+        for tensor, bias in ((first, second), (second, first)):
+            if isinstance(bias, cst.Name) and bias.value in variables:
+                return tensor, bias.value
+        raise Unsupported("the bias added is not a variable created in the block")
+
+    @staticmethod
+    def _read_variable(call: cst.Call, expected_name: str, rank: int, facts):
+        args = tf1.bind(call, tf1.SIGNATURES[N.TF_VARIABLE])
+        name = args.get("name")
+        if name is None or not tf1.is_literal(name, expected_name):
+            shown = facts.code(name) if name is not None else "unnamed"
+            raise Unsupported(
+                f"the variable is {shown}, slim names it {expected_name!r}; checkpoints would not load"
+            )
+        unknown = set(args) - {"initial_value", "name", "trainable", "dtype"}
+        if unknown:
+            raise Unsupported(f"tf.Variable({', '.join(sorted(unknown))}=...) is not carried")
+        tf1.check_float32(args, facts, expected_name)
+        trainable = tf1.literal(args["trainable"], "trainable=") if "trainable" in args else True
+        if not isinstance(trainable, bool):
+            raise Unsupported("trainable= is only known at run time")
+        initializer, shape = tf1.read_initial_value(args.get("initial_value"), facts, rank, expected_name)
+        return initializer, shape, trainable
+
+
+class SlimConv:
+    """slim -> IR: `x = slim.conv2d(...)` or `return slim.conv2d(...)`."""
+
+    family = FAMILY
+    dialect = "slim"
+    markers = ("conv2d", "convolution2d")
+
+    def recognize(self, site: Site) -> Recognized | Refusal | None:
+        statement = site.statement
+        if not (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1):
+            return None
+        small = statement.body[0]
+        if isinstance(small, cst.Assign) and len(small.targets) == 1:
+            output, call = Code(site.file.code(small.targets[0].target)), small.value
+        elif isinstance(small, cst.Return) and small.value is not None:
+            output, call = None, small.value
+        else:
+            return None
+        if not site.file.is_call_to(call, *N.SLIM_CONV2D):
+            return None
+        try:
+            layer_call = self._read(call, output, site)
+        except Unsupported as reason:
+            return Refusal(FAMILY, site.file.line_of(statement), f"slim.conv2d not expanded: {reason}")
+        return Recognized(FAMILY, 1, layer_call, releases=(N.TF_SLIM,))
+
+    def _read(self, call: cst.Call, output: Code | None, site: Site) -> LayerCall:
+        facts = site.file
+        _refuse_arg_scope(site)
+        args = tf1.bind(call, tf1.SIGNATURES["tf_slim.conv2d"])
+        for key in args:
+            if key in _SLIM_NOT_CARRIED:
+                raise Unsupported(f"{key}= is not expanded yet")
+        if "data_format" in args and not (tf1.is_literal(args["data_format"], "NHWC") or tf1.is_literal(args["data_format"], None)):
+            raise Unsupported("data_format other than NHWC is not carried")
+        if "rate" in args and not tf1.is_literal(args["rate"], 1):
+            raise Unsupported("dilated convolutions (rate=) are not expanded yet")
+        if "scope" not in args:
+            raise Unsupported("no scope=: slim names the variables by call order ('Conv', 'Conv_1', ...)")
+        scope = tf1.literal(args["scope"], "the scope name")
+        if not isinstance(scope, str):
+            raise Unsupported("the scope name is only known at run time")
+        kernel = args["kernel_size"]
+        if isinstance(kernel, (cst.List, cst.Tuple)):
+            kh, kw = tf1.elements(kernel, 2, "kernel_size")
+            kernel_size = (tf1.value(kh, facts), tf1.value(kw, facts))
+        else:
+            size = tf1.value(kernel, facts)
+            kernel_size = (size, size)
+        stride = tf1.literal(args["stride"], "stride") if "stride" in args else 1
+        if isinstance(stride, int) and not isinstance(stride, bool):
+            strides = (stride, stride)
+        elif isinstance(stride, list) and len(stride) == 2 and all(isinstance(s, int) for s in stride):
+            strides = (stride[0], stride[1])
+        else:
+            raise Unsupported("stride is only known at run time")
+        padding = tf1.literal(args["padding"], "padding") if "padding" in args else "SAME"
+        if padding not in ("SAME", "VALID"):
+            raise Unsupported("padding is only known at run time")
+        activation = "relu"
+        if "activation_fn" in args:
+            if tf1.is_literal(args["activation_fn"], None):
+                activation = None
+            elif facts.qname(args["activation_fn"]) in N.TF_ACTIVATIONS:
+                activation = N.TF_ACTIVATIONS[facts.qname(args["activation_fn"])]
+            else:
+                raise Unsupported(f"activation_fn={facts.code(args['activation_fn'])} is not a known activation")
+        weights_init = Initializer("glorot_uniform")
+        if "weights_initializer" in args:
+            weights_init = tf1.read_initializer(args["weights_initializer"], facts, "weights_initializer")
+        use_bias, bias_init = True, Initializer("zeros")
+        if "biases_initializer" in args:
+            if tf1.is_literal(args["biases_initializer"], None):
+                use_bias, bias_init = False, None
+            else:
+                bias_init = tf1.read_initializer(args["biases_initializer"], facts, "biases_initializer")
+        trainable = tf1.literal(args["trainable"], "trainable=") if "trainable" in args else True
+        if not isinstance(trainable, bool):
+            raise Unsupported("trainable= is only known at run time")
+        inputs = args["inputs"]
+        if not isinstance(inputs, (cst.Name, cst.Attribute, cst.Subscript)):
+            raise Unsupported("the input is an expression; expanding would evaluate it twice")
+        layer = Conv2D(
+            filters=tf1.value(args["num_outputs"], facts),
+            kernel_size=kernel_size,
+            strides=strides,
+            padding=padding,
+            activation=activation,
+            use_bias=use_bias,
+            weights_initializer=weights_init,
+            bias_initializer=bias_init,
+            trainable=trainable,
+        )
+        return LayerCall(layer=layer, inputs=Code(facts.code(inputs)), output=output, scope=scope)
+
+
+class SlimConvEmitter:
+    """IR -> `out = slim.conv2d(x, filters, [kh, kw], scope=..., ...)`."""
+
+    dialect = "slim"
+    layer_types = (Conv2D,)
+
+    def emit(self, call: LayerCall, names: Names) -> list[cst.BaseStatement]:
+        layer: Conv2D = call.layer
+        args = [
+            cst.Arg(cst.parse_expression(call.inputs.text)),
+            cst.Arg(tf1.expression(layer.filters)),
+            cst.Arg(tf1.int_list(layer.kernel_size)),
+            tf1.keyword("scope", tf1.string(call.scope)),
+        ]
+        if layer.strides != (1, 1):
+            stride = layer.strides[0] if layer.strides[0] == layer.strides[1] else list(layer.strides)
+            args.append(tf1.keyword("stride", tf1.expression(stride) if isinstance(stride, int) else tf1.int_list(stride)))
+        if layer.padding != "SAME":
+            args.append(tf1.keyword("padding", tf1.string(layer.padding)))
+        if layer.activation != "relu":
+            activation = cst.Name("None") if layer.activation is None else names.ref(tf1.ACTIVATION_FUNCTIONS[layer.activation])
+            args.append(tf1.keyword("activation_fn", activation))
+        if layer.weights_initializer not in (None, Initializer("glorot_uniform")):
+            args.append(tf1.keyword("weights_initializer", tf1.emit_initializer(layer.weights_initializer, names)))
+        if not layer.use_bias:
+            args.append(tf1.keyword("biases_initializer", cst.Name("None")))
+        elif layer.bias_initializer not in (None, Initializer("zeros")):
+            args.append(tf1.keyword("biases_initializer", tf1.emit_initializer(layer.bias_initializer, names)))
+        if not layer.trainable:
+            args.append(tf1.keyword("trainable", cst.Name("False")))
+        value = cst.Call(func=names.ref("tf_slim.conv2d"), args=tf1.commas(args))
+        return [tf1.assign_or_return(call.output, value)]
+
+
+class TfConvEmitter:
+    """IR -> `with tf.name_scope(...)`: two tf.Variables, conv2d, bias_add, activation."""
+
+    dialect = "tf"
+    layer_types = (Conv2D,)
+
+    def emit(self, call: LayerCall, names: Names) -> list[cst.BaseStatement] | Refusal:
+        layer: Conv2D = call.layer
+        weights, biases = names.fresh("weights"), names.fresh("biases")
+        in_channels = (
+            tf1.expression(layer.in_channels)
+            if layer.in_channels is not None
+            else cst.parse_expression(f"int({call.inputs.text}.get_shape()[-1])")
+        )
+        shape = cst.List([cst.Element(e) for e in (*map(tf1.expression, layer.kernel_size), in_channels, tf1.expression(layer.filters))])
+        trainable = [] if layer.trainable else [tf1.keyword("trainable", cst.Name("False"))]
+        body = [
+            tf1.assign(weights, cst.Call(names.ref("tensorflow.Variable"), tf1.commas([
+                cst.Arg(tf1.emit_initial_value(layer.weights_initializer or Initializer("glorot_uniform"), shape, names)),
+                *trainable,
+                tf1.keyword("name", tf1.string("weights")),
+            ]))),
+        ]  # fmt: skip
+        tensor: cst.BaseExpression = cst.Call(
+            names.ref("tensorflow.nn.conv2d"),
+            tf1.commas([
+                cst.Arg(cst.parse_expression(call.inputs.text)),
+                cst.Arg(cst.Name(weights)),
+                cst.Arg(tf1.int_list([1, *layer.strides, 1])),
+                tf1.keyword("padding", tf1.string(layer.padding)),
+            ]),
+        )  # fmt: skip
+        if layer.use_bias:
+            bias_shape = cst.List([cst.Element(tf1.expression(layer.filters))])
+            body.append(
+                tf1.assign(biases, cst.Call(names.ref("tensorflow.Variable"), tf1.commas([
+                    cst.Arg(tf1.emit_initial_value(layer.bias_initializer or Initializer("zeros"), bias_shape, names)),
+                    *trainable,
+                    tf1.keyword("name", tf1.string("biases")),
+                ])))
+            )  # fmt: skip
+            tensor = cst.Call(names.ref("tensorflow.nn.bias_add"), tf1.commas([cst.Arg(tensor), cst.Arg(cst.Name(biases))]))
+        if layer.activation is not None:
+            tensor = cst.Call(names.ref(tf1.ACTIVATION_FUNCTIONS[layer.activation]), [cst.Arg(tensor)])
+        body.append(tf1.assign_or_return(call.output, tensor))
+        scope = cst.Call(names.ref("tensorflow.name_scope"), [cst.Arg(tf1.string(call.scope))])
+        return [cst.With(items=[cst.WithItem(scope)], body=cst.IndentedBlock(body=body))]
+
+
+RECOGNIZERS = [FoldConvBlock(), SlimConv()]
+EMITTERS = [SlimConvEmitter(), TfConvEmitter()]

@@ -1,0 +1,3 @@
+from slimify.cli import main
+
+raise SystemExit(main())

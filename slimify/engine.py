@@ -1,0 +1,458 @@
+"""The engine: source text in, (new text, rewrites, findings) out. No file system here.
+
+For every suite (module body, indented block) the planner offers each statement to the
+recognizers of every dialect other than the target; a recognized block is handed to the
+target's emitter for its IR type. Edits are collected on the original tree, applied in one
+pass, then imports are fixed up: the file's own aliases are reused, a missing import is added,
+and an import the rewrite made unused is removed.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider, QualifiedNameSource
+
+from slimify import names as N
+from slimify.ir import LayerCall
+from slimify.rewrite import (
+    DIALECTS,
+    Emitter,
+    FileFacts,
+    Finding,
+    Recognized,
+    Recognizer,
+    Refusal,
+    Rewrite,
+    Site,
+    Suite,
+)
+
+
+class SourceError(Exception):
+    """The input cannot be processed (does not parse); carries the line for the user."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True)
+class FileResult:
+    source: str
+    new_source: str
+    rewrites: tuple[Rewrite, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return self.new_source != self.source
+
+
+@dataclass(frozen=True)
+class Codemods:
+    recognizers: tuple[Recognizer, ...]
+    emitters: tuple[Emitter, ...]
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        return tuple(sorted({r.family for r in self.recognizers}))
+
+    def markers(self, target: str) -> tuple[str, ...]:
+        found: set[str] = set()
+        for recognizer in self.recognizers:
+            if recognizer.dialect != target:
+                found.update(getattr(recognizer, "markers", ()))
+        return tuple(sorted(found))
+
+
+@cache
+def load_codemods(package: str = "codemods") -> Codemods:
+    """Every RECOGNIZERS / EMITTERS list in the package's modules: adding a file adds a rule."""
+    root = importlib.import_module(package)
+    recognizers: list[Recognizer] = []
+    emitters: list[Emitter] = []
+    for info in sorted(pkgutil.iter_modules(root.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{package}.{info.name}")
+        recognizers.extend(getattr(module, "RECOGNIZERS", ()))
+        emitters.extend(getattr(module, "EMITTERS", ()))
+    return Codemods(tuple(recognizers), tuple(emitters))
+
+
+def rewrite_source(
+    source: str,
+    target: str,
+    *,
+    path: str = "<string>",
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] = (),
+    codemods: Codemods | None = None,
+) -> FileResult:
+    """Rewrite `source` towards the `target` dialect. Raises SourceError if it does not parse."""
+    if target not in DIALECTS:
+        raise ValueError(f"unknown target dialect {target!r}; choose one of {', '.join(DIALECTS)}")
+    codemods = codemods or load_codemods()
+    selected = set(select) if select is not None else None
+    recognizers = [
+        r
+        for r in codemods.recognizers
+        if r.dialect != target
+        and (selected is None or r.family in selected)
+        and r.family not in set(ignore)
+    ]
+    emitters = {
+        layer_type: e for e in codemods.emitters if e.dialect == target for layer_type in e.layer_types
+    }
+    markers = {m for r in recognizers for m in getattr(r, "markers", ())}
+    if not recognizers or not any(marker in source for marker in markers):
+        return FileResult(source, source)
+
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        try:  # Python's own message and line are the ones users know
+            compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        except SyntaxError as python_error:
+            raise SourceError(python_error.lineno or 1, f"syntax error: {python_error.msg}") from None
+        except ValueError as python_error:  # e.g. null bytes
+            raise SourceError(1, f"cannot parse: {python_error}") from None
+        raise SourceError(error.raw_line, f"LibCST cannot parse this file: {error.message}") from None
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    qualified_names = wrapper.resolve(QualifiedNameProvider)
+    positions = wrapper.resolve(PositionProvider)
+    aliases = _module_aliases(module)
+
+    def qualified(node: cst.CSTNode) -> str | None:
+        found = qualified_names.get(node)
+        if found is None:
+            return None
+        if not isinstance(found, (set, frozenset)):
+            found = found()  # libcst resolves qualified names lazily
+        for qname in found:
+            if qname.source is QualifiedNameSource.IMPORT:
+                return N.canonical(qname.name)
+            if qname.source is QualifiedNameSource.LOCAL:
+                head, _, rest = qname.name.partition(".")
+                if head in aliases.assigned and rest:
+                    return N.canonical(f"{aliases.assigned[head]}.{rest}")
+        return None
+
+    def line_of(node: cst.CSTNode) -> int:
+        return positions[node].start.line
+
+    facts = FileFacts(path=path, module=module, qualified=qualified, line_of=line_of, position_of=positions.__getitem__)
+    planner = _Planner(facts, recognizers, emitters, target, aliases)
+    module.visit(planner)
+    if not planner.edits:
+        return FileResult(source, source, findings=tuple(planner.findings))
+
+    new_module = module.visit(_Applier(planner.edits))
+    new_module = _fix_imports(new_module, planner.speller, planner.released)
+    new_source = new_module.code
+    try:
+        compile(new_source, path, "exec")
+    except SyntaxError as error:  # a bug in an emitter: never write code that does not compile
+        finding = Finding(path, error.lineno or 1, "engine", f"internal error, file left unchanged: {error}", "error")
+        return FileResult(source, source, findings=(*planner.findings, finding))
+    rewrites = tuple(
+        Rewrite(
+            family=edit.family,
+            start_line=edit.start_line,
+            end_line=edit.end_line,
+            before=edit.before,
+            after="".join(new_module.code_for_node(s) for s in edit.statements),
+            ir=edit.ir,
+        )
+        for edit in planner.edit_list
+    )
+    return FileResult(source, new_source, rewrites, tuple(planner.findings))
+
+
+@dataclass
+class _Aliases:
+    imported: dict[str, tuple[str, str]] = field(default_factory=dict)  # local -> (raw module, canonical)
+    assigned: dict[str, str] = field(default_factory=dict)  # local -> canonical module (`slim = tf.contrib.slim`)
+    bound: set[str] = field(default_factory=set)  # every name bound anywhere in the file
+
+
+def _module_aliases(module: cst.Module) -> _Aliases:
+    aliases = _Aliases()
+
+    class _Collect(cst.CSTVisitor):
+        def visit_Import(self, node: cst.Import) -> None:
+            for alias in node.names:
+                full = N.dotted(alias.name) or ""
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    local, raw = alias.asname.name.value, full
+                else:
+                    local = raw = full.split(".")[0]
+                aliases.imported.setdefault(local, (raw, N.canonical(raw)))
+                aliases.bound.add(local)
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+            if node.module is None or isinstance(node.names, cst.ImportStar) or node.relative:
+                return
+            base = N.dotted(node.module) or ""
+            for alias in node.names:
+                name = N.dotted(alias.name) or ""
+                local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
+                aliases.imported.setdefault(local, (f"{base}.{name}", N.canonical(f"{base}.{name}")))
+                aliases.bound.add(local)
+
+        def visit_Name(self, node: cst.Name) -> None:
+            aliases.bound.add(node.value)  # over-approximates: any use makes a name unavailable
+
+    module.visit(_Collect())
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                value = N.dotted(small.value)
+                head, _, rest = (value or "").partition(".")
+                if head in aliases.imported:
+                    module_name = N.canonical(f"{aliases.imported[head][0]}.{rest}" if rest else aliases.imported[head][0])
+                    aliases.assigned[small.targets[0].target.value] = module_name
+    return aliases
+
+
+class _Speller:
+    """Spells qualified names with the file's aliases; records imports that must be added."""
+
+    def __init__(self, aliases: _Aliases) -> None:
+        self._aliases = aliases
+        self.added: dict[str, tuple[str, str]] = {}  # canonical module -> (module, alias)
+        self.used_modules: set[str] = set()
+
+    def ref(self, qualified_name: str) -> cst.BaseExpression:
+        local, rest = self._local_for(qualified_name)
+        return cst.parse_expression(f"{local}.{rest}" if rest else local)
+
+    def fresh(self, base: str) -> str:
+        name, n = base, 0
+        while name in self._aliases.bound:
+            n += 1
+            name = f"{base}_{n}"
+        return name
+
+    def _local_for(self, qualified_name: str) -> tuple[str, str]:
+        candidates = []
+        for local, (raw, canon) in self._aliases.imported.items():
+            candidates.append((local, raw, canon))
+        for local, canon in self._aliases.assigned.items():
+            candidates.append((local, canon, canon))
+        matches = [
+            (local, raw, canon)
+            for local, raw, canon in candidates
+            if qualified_name == canon or qualified_name.startswith(canon + ".")
+        ]
+        if matches:
+            # The library's root alias first (`tf` over `nn`), compat.v1 over plain tensorflow.
+            local, raw, canon = min(matches, key=lambda m: (len(m[2]), "compat.v1" not in m[1], m[0]))
+            self.used_modules.add(canon)
+            return local, qualified_name[len(canon) + 1 :]
+        for canon in sorted(N.DEFAULT_IMPORTS, key=len, reverse=True):
+            if qualified_name == canon or qualified_name.startswith(canon + "."):
+                module, alias = N.DEFAULT_IMPORTS[canon]
+                if alias in self._aliases.bound and canon not in self.added:
+                    raise _NameUnavailable(f"cannot add `import {module} as {alias}`: `{alias}` is already used in this file")
+                self.added[canon] = (module, alias)
+                return alias, qualified_name[len(canon) + 1 :]
+        raise _NameUnavailable(f"no import known for {qualified_name}")
+
+
+class _NameUnavailable(Exception):
+    pass
+
+
+@dataclass
+class _Edit:
+    family: str
+    start: int
+    span: int
+    statements: list[cst.BaseStatement]
+    start_line: int
+    end_line: int
+    before: str
+    ir: Any
+
+
+class _Planner(cst.CSTVisitor):
+    def __init__(self, facts: FileFacts, recognizers, emitters, target: str, aliases: _Aliases) -> None:
+        self.facts = facts
+        self.recognizers = recognizers
+        self.emitters = emitters
+        self.target = target
+        self.speller = _Speller(aliases)
+        self.edits: dict[int, list[_Edit]] = {}  # id(original suite) -> edits
+        self.edit_list: list[_Edit] = []
+        self.findings: list[Finding] = []
+        self.released: set[str] = set()
+        self._suites: list[Suite] = []
+        self._owners: list[cst.CSTNode] = []
+        self._consumed: set[int] = set()
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if id(node) in self._consumed:
+            return False
+        if isinstance(node, (cst.BaseCompoundStatement, cst.ClassDef, cst.FunctionDef)):
+            self._owners.append(node)
+        if isinstance(node, (cst.Module, cst.IndentedBlock)):
+            self._enter_suite(node)
+        elif self._suites and isinstance(node, cst.BaseStatement):
+            suite = self._suites[-1]
+            for i, statement in enumerate(suite.body):
+                if statement is node:
+                    suite.index = i
+                    break
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if isinstance(original_node, (cst.Module, cst.IndentedBlock)) and self._suites:
+            self._suites.pop()
+        if self._owners and self._owners[-1] is original_node:
+            self._owners.pop()
+
+    def _enter_suite(self, node: cst.Module | cst.IndentedBlock) -> None:
+        owner = self._owners[-1] if isinstance(node, cst.IndentedBlock) and self._owners else None
+        suite = Suite(owner=owner, body=node.body)
+        self._suites.append(suite)
+        index = 0
+        while index < len(node.body):
+            suite.index = index
+            edit = self._try_statement(index)
+            if edit is None:
+                index += 1
+                continue
+            self.edits.setdefault(id(node), []).append(edit)
+            self.edit_list.append(edit)
+            for statement in node.body[index : index + edit.span]:
+                self._consumed.add(id(statement))
+            index += edit.span
+        suite.index = 0
+
+    def _try_statement(self, index: int) -> _Edit | None:
+        site = Site(self.facts, list(self._suites))
+        for recognizer in self.recognizers:
+            result = recognizer.recognize(site)
+            if result is None:
+                continue
+            if isinstance(result, Refusal):
+                self._refuse(result)
+                return None
+            return self._emit(site, result)
+        return None
+
+    def _emit(self, site: Site, recognized: Recognized) -> _Edit | None:
+        ir = recognized.ir
+        emitter = self.emitters.get(type(ir.layer if isinstance(ir, LayerCall) else ir))
+        if emitter is None:
+            return None  # no arrow from this dialect to the target yet
+        try:
+            statements = emitter.emit(ir, self.speller)
+        except _NameUnavailable as error:
+            statements = Refusal(recognized.family, self.facts.line_of(site.statement), str(error))
+        if isinstance(statements, Refusal):
+            self._refuse(statements)
+            return None
+        consumed = site.body[site.index : site.index + recognized.span]
+        self.released.update(recognized.releases)
+        return _Edit(
+            family=recognized.family,
+            start=site.index,
+            span=recognized.span,
+            statements=_carry_comments(consumed, statements),
+            start_line=self.facts.line_of(consumed[0]),
+            end_line=self.facts.position_of(consumed[-1]).end.line,
+            before="".join(self.facts.code(s) for s in consumed),
+            ir=ir,
+        )
+
+    def _refuse(self, refusal: Refusal) -> None:
+        self.findings.append(Finding(self.facts.path, refusal.line, refusal.family, refusal.reason))
+
+
+def _carry_comments(consumed, statements: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """Keep the blank lines and comments of the replaced statements above the replacement."""
+    leading = list(getattr(consumed[0], "leading_lines", ()))
+    kept = {id(line.comment) for line in leading if line.comment is not None}
+    inner: list[cst.EmptyLine] = []
+
+    class _Comments(cst.CSTVisitor):
+        def visit_Comment(self, node: cst.Comment) -> None:
+            if id(node) not in kept:
+                inner.append(cst.EmptyLine(comment=node))
+
+    for statement in consumed:
+        statement.visit(_Comments())
+    first = statements[0]
+    return [first.with_changes(leading_lines=[*leading, *inner]), *statements[1:]]
+
+
+class _Applier(cst.CSTTransformer):
+    def __init__(self, edits: dict[int, list[_Edit]]) -> None:
+        self._edits = edits
+
+    def _apply(self, original, updated):
+        edits = self._edits.get(id(original))
+        if not edits:
+            return updated
+        by_start = {edit.start: edit for edit in edits}
+        body: list[cst.BaseStatement] = []
+        index = 0
+        while index < len(updated.body):
+            edit = by_start.get(index)
+            if edit is None:
+                body.append(updated.body[index])
+                index += 1
+            else:
+                body.extend(edit.statements)
+                index += edit.span
+        return updated.with_changes(body=body)
+
+    def leave_Module(self, original_node, updated_node):
+        return self._apply(original_node, updated_node)
+
+    def leave_IndentedBlock(self, original_node, updated_node):
+        return self._apply(original_node, updated_node)
+
+
+def _fix_imports(module: cst.Module, speller: _Speller, released: set[str]) -> cst.Module:
+    context = CodemodContext()
+    for module_name, alias in speller.added.values():
+        AddImportsVisitor.add_needed_import(context, module_name, asname=alias if alias != module_name else None)
+    if speller.added:
+        module = AddImportsVisitor(context).transform_module(module)
+    collected = _module_aliases(module)
+    for local, (raw, canon) in collected.imported.items():
+        if any(canon == r or canon.startswith(r + ".") for r in released) and canon not in speller.used_modules:
+            if "." in raw and local != raw.split(".")[0] and _is_from_import(module, local):
+                base, _, obj = raw.rpartition(".")
+                RemoveImportsVisitor.remove_unused_import(context, base, obj=obj, asname=local if local != obj else None)
+            else:
+                RemoveImportsVisitor.remove_unused_import(context, raw, asname=local if local != raw else None)
+    if context.scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
+        module = RemoveImportsVisitor(context).transform_module(module)
+    return module
+
+
+def _is_from_import(module: cst.Module, local: str) -> bool:
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        bound = alias.asname.name.value if alias.asname else N.dotted(alias.name)
+                        if bound == local:
+                            return True
+    return False

@@ -1,0 +1,80 @@
+"""Reading and writing user files: the only place slimify touches the file system for code.
+
+Text is decoded the way Python itself would (coding cookie, BOM) and line endings are kept as
+they are; a file is written only when its new text compiles, by writing a temporary file next
+to it and renaming it over the original, so an interrupted run leaves the old or the new file,
+never half of one. Permissions are kept.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_BYTES = 10 * 1024 * 1024
+
+
+class FileError(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    text: str
+    encoding: str
+    bom: bool
+
+
+def read_source(path: Path) -> SourceFile:
+    if path.is_dir():
+        raise FileError(0, "is a directory")
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise FileError(0, f"file is {size // (1024 * 1024)} MiB, over the {MAX_BYTES // (1024 * 1024)} MiB limit; skipped")
+        data = path.read_bytes()
+    except OSError as error:
+        raise FileError(0, f"cannot read: {error.strerror or error}") from None
+    return decode(data)
+
+
+def decode(data: bytes) -> SourceFile:
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        raise FileError(getattr(error, "lineno", 0) or 1, f"bad encoding declaration: {error.msg}") from None
+    bom = encoding == "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as error:
+        line = data[: getattr(error, "start", 0)].count(b"\n") + 1
+        raise FileError(line, f"cannot decode as {encoding}: {error}") from None
+    return SourceFile(text, encoding, bom)
+
+
+def encode(source: SourceFile, text: str) -> bytes:
+    return text.encode(source.encoding)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` in one rename, keeping its permission bits."""
+    mode = path.stat().st_mode & 0o7777
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".slimify-tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise

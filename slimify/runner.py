@@ -1,0 +1,157 @@
+"""Proving a tf <-> slim rewrite: run the code before and after and compare.
+
+A fixture (or a block extracted by `--verify`) is a module that defines `build(x)`, returning
+the output tensor for the input tensor `x`, and `INPUT_SHAPES`, a list of input shapes. For
+each shape the runner:
+
+1. executes the *before* module in a fresh `tf.Graph` with `tensorflow` bound to
+   `tensorflow.compat.v1` (TF1 code runs unchanged; `disable_v2_behavior` is never called,
+   it would break Keras 3 in the same process), builds the graph, initializes it and then
+   re-randomizes every variable (normal values plus a non-zero offset, so a dropped bias
+   shows), and saves a checkpoint;
+2. executes the *after* module the same way and restores that checkpoint into it by variable
+   name, which fails unless both sides have the same variable names and shapes;
+3. feeds the same random input to both and compares the outputs bit for bit.
+
+TensorFlow is imported here only; the rewrite path never imports this module.
+"""
+
+from __future__ import annotations
+
+import builtins
+import sys
+import tempfile
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class VerificationResult:
+    ok: bool
+    max_abs_diff: float = 0.0
+    message: str = ""
+    variables: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    shapes_run: list[tuple[int, ...]] = field(default_factory=list)
+
+
+class VerificationError(AssertionError):
+    pass
+
+
+def _tf():
+    import tensorflow.compat.v1 as tf  # noqa: PLC0415  (optional extra, imported on demand)
+
+    _alias_tf_keras_legacy_layers()
+    return tf
+
+
+def _alias_tf_keras_legacy_layers() -> None:
+    """tf_slim's batch_norm imports `tf_keras.legacy_tf_layers`, which moved under `tf_keras.src`."""
+    try:
+        import tf_keras.src.legacy_tf_layers as legacy  # noqa: PLC0415
+        import tf_keras.src.legacy_tf_layers.normalization as normalization  # noqa: PLC0415
+    except ImportError:
+        return
+    sys.modules.setdefault("tf_keras.legacy_tf_layers", legacy)
+    sys.modules.setdefault("tf_keras.legacy_tf_layers.normalization", normalization)
+
+
+def _tf1_builtins() -> dict:
+    """builtins whose `import tensorflow` yields `tensorflow.compat.v1` (dotted imports untouched)."""
+    tf = _tf()
+    real_import = builtins.__import__
+
+    def tf1_import(name, globals=None, locals=None, fromlist=(), level=0):
+        if name == "tensorflow" and level == 0:
+            return tf
+        return real_import(name, globals, locals, fromlist, level)
+
+    namespace = dict(vars(builtins))
+    namespace["__import__"] = tf1_import
+    return namespace
+
+
+def load_module(source: str, name: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+    module.__dict__["__builtins__"] = _tf1_builtins()
+    exec(compile(source, name, "exec"), module.__dict__)
+    return module
+
+
+def _random_input(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def _build(tf, source: str, name: str, shape: tuple[int, ...]):
+    graph = tf.Graph()
+    with graph.as_default():
+        module = load_module(source, name)
+        x = tf.placeholder(tf.float32, shape=shape, name="input")
+        y = module.build(x)
+        variables = {v.op.name: tuple(v.shape.as_list()) for v in tf.global_variables()}
+        saver = tf.train.Saver() if variables else None
+        init = tf.global_variables_initializer()
+    return graph, x, y, variables, saver, init
+
+
+def compare_tf_graphs(before: str, after: str, input_shapes, *, seed: int = 0) -> VerificationResult:
+    """Run `before` and `after` (TF1 graph code) on the same inputs and weights; see module doc."""
+    tf = _tf()
+    shapes = [tuple(s) for s in input_shapes]
+    _check_shapes(shapes)
+    worst = 0.0
+    variables_seen: dict[str, tuple[int, ...]] = {}
+    for run, shape in enumerate(shapes):
+        g1, x1, y1, vars1, saver1, init1 = _build(tf, before, "before", shape)
+        g2, x2, y2, vars2, saver2, init2 = _build(tf, after, "after", shape)
+        if vars1 != vars2:
+            return VerificationResult(False, message=_describe_variable_difference(vars1, vars2), variables=vars1)
+        feed = _random_input(shape, seed + run)
+        rng = np.random.default_rng(seed + 1000 + run)
+        with tempfile.TemporaryDirectory() as tmp, tf.Session(graph=g1) as s1, tf.Session(graph=g2) as s2:
+            s1.run(init1)
+            with g1.as_default():
+                for variable in tf.global_variables():
+                    values = rng.standard_normal(variable.shape.as_list()).astype(np.float32) * 0.5 + 0.25
+                    variable.load(values, s1)
+            out1 = s1.run(y1, {x1: feed})
+            if saver1 is not None:
+                checkpoint = saver1.save(s1, str(Path(tmp) / "before.ckpt"))
+                saver2.restore(s2, checkpoint)  # by variable name: the checkpoint must load across
+            else:
+                s2.run(init2)
+            out2 = s2.run(y2, {x2: feed})
+        if out1.shape != out2.shape:
+            return VerificationResult(False, float("inf"), f"output shapes differ for input {shape}: {out1.shape} vs {out2.shape}", vars1)
+        diff = float(np.max(np.abs(out1.astype(np.float64) - out2.astype(np.float64)))) if out1.size else 0.0
+        worst = max(worst, diff)
+        if not np.array_equal(out1, out2):
+            return VerificationResult(False, diff, f"outputs differ for input {shape}: max abs diff {diff:.3g}", vars1)
+        variables_seen = vars1
+    return VerificationResult(True, worst, "identical outputs, variable names and shapes", variables_seen, shapes)
+
+
+def _check_shapes(shapes: list[tuple[int, ...]]) -> None:
+    if len(shapes) < 2:
+        raise VerificationError("need at least two input shapes")
+    if any(s[0] < 2 for s in shapes):
+        raise VerificationError("every input needs a batch of at least 2")
+    if all(len(s) == 4 for s in shapes) and not any(s[1] % 2 or s[2] % 2 for s in shapes):
+        raise VerificationError("one image input needs an odd spatial size (catches SAME asymmetry)")
+
+
+def _describe_variable_difference(a: dict, b: dict) -> str:
+    missing = sorted(set(a) - set(b))
+    extra = sorted(set(b) - set(a))
+    reshaped = sorted(k for k in set(a) & set(b) if a[k] != b[k])
+    parts = []
+    if missing:
+        parts.append(f"missing after: {missing}")
+    if extra:
+        parts.append(f"new after: {extra}")
+    if reshaped:
+        parts.append("shape changed: " + ", ".join(f"{k} {a[k]} -> {b[k]}" for k in reshaped))
+    return "variables differ: " + "; ".join(parts)
