@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import json
 import sys
 from collections import Counter
 
@@ -40,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if anything would change")
     parser.add_argument("--select", help="comma-separated rewrite families to run (default: all)")
     parser.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip paths matching GLOB")
+    parser.add_argument(
+        "--name-map",
+        metavar="FILE",
+        help="write JSON {file: {old variable name: new name}} for rewrites that rename variables",
+    )
     parser.add_argument("--version", action="version", version=f"slimify {__version__}")
     return parser
 
@@ -69,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
             errors += 1
         if args.diff and outcome.changed:
             sys.stdout.write(unified_diff(outcome))
+    if args.name_map:
+        name_maps = {o.path: o.result.name_map for o in outcomes if o.result is not None and o.result.name_map}
+        with open(args.name_map, "w", encoding="utf-8") as handle:
+            json.dump(name_maps, handle, indent=2, sort_keys=True)
+            handle.write("\n")
     _print_summary(outcomes, options, args, errors)
     if errors:
         return EXIT_ERROR

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -53,6 +53,8 @@ class FileResult:
     new_source: str
     rewrites: tuple[Rewrite, ...] = ()
     findings: tuple[Finding, ...] = ()
+    # Variables whose graph names changed (old -> new, without ":0"), for --name-map.
+    name_map: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -97,8 +99,14 @@ def rewrite_source(
     select: Iterable[str] | None = None,
     ignore: Iterable[str] = (),
     codemods: Codemods | None = None,
+    review: Callable[[Rewrite], Rewrite | Finding] | None = None,
 ) -> FileResult:
-    """Rewrite `source` towards the `target` dialect. Raises SourceError if it does not parse."""
+    """Rewrite `source` towards the `target` dialect. Raises SourceError if it does not parse.
+
+    `review`, if given, sees every planned rewrite before it is applied (the verifier's hook):
+    it returns the rewrite to apply (with `verified` set as it found) or a Finding that says why
+    the rewrite is left out; the rest of the file is rewritten either way.
+    """
     if target not in DIALECTS:
         raise ValueError(f"unknown target dialect {target!r}; choose one of {', '.join(DIALECTS)}")
     codemods = codemods or load_codemods()
@@ -153,29 +161,36 @@ def rewrite_source(
     facts = FileFacts(path=path, module=module, qualified=qualified, line_of=line_of, position_of=positions.__getitem__)
     planner = _Planner(facts, recognizers, emitters, target, aliases)
     module.visit(planner)
-    if not planner.edits:
-        return FileResult(source, source, findings=tuple(planner.findings))
+    findings = list(planner.findings)
+    accepted: list[tuple[_Edit, Rewrite]] = []
+    for edit in planner.edit_list:
+        rewrite = Rewrite(
+            family=edit.family,
+            start_line=edit.start_line,
+            end_line=edit.end_line,
+            before=edit.before,
+            after="".join(module.code_for_node(s) for s in edit.statements),
+            ir=edit.ir,
+        )
+        verdict = review(rewrite) if review is not None else rewrite
+        if isinstance(verdict, Finding):
+            findings.append(verdict)
+        else:
+            accepted.append((edit, verdict))
+    if not accepted:
+        return FileResult(source, source, findings=tuple(findings))
 
-    new_module = module.visit(_Applier(planner.edits))
-    new_module = _fix_imports(new_module, planner.speller, planner.released)
+    edits = [edit for edit, _ in accepted]
+    new_module = module.visit(_Applier(edits))
+    new_module = _fix_imports(new_module, planner.speller, edits)
     new_source = new_module.code
     try:
         compile(new_source, path, "exec")
     except SyntaxError as error:  # a bug in an emitter: never write code that does not compile
         finding = Finding(path, error.lineno or 1, "engine", f"internal error, file left unchanged: {error}", "error")
-        return FileResult(source, source, findings=(*planner.findings, finding))
-    rewrites = tuple(
-        Rewrite(
-            family=edit.family,
-            start_line=edit.start_line,
-            end_line=edit.end_line,
-            before=edit.before,
-            after="".join(new_module.code_for_node(s) for s in edit.statements),
-            ir=edit.ir,
-        )
-        for edit in planner.edit_list
-    )
-    return FileResult(source, new_source, rewrites, tuple(planner.findings))
+        return FileResult(source, source, findings=(*findings, finding))
+    name_map = {old: new for edit in edits for old, new in edit.renames}
+    return FileResult(source, new_source, tuple(r for _, r in accepted), tuple(findings), name_map)
 
 
 @dataclass
@@ -285,6 +300,12 @@ class _Edit:
     end_line: int
     before: str
     ir: Any
+    imports: dict[str, tuple[str, str]] = field(default_factory=dict)  # canonical module -> (module, alias)
+    used_modules: set[str] = field(default_factory=set)
+    releases: tuple[str, ...] = ()
+    removals: tuple[cst.CSTNode, ...] = ()
+    renames: tuple[tuple[str, str], ...] = ()
+    suite: int = 0  # id() of the original suite holding the consumed statements
 
 
 class _Planner(cst.CSTVisitor):
@@ -294,10 +315,9 @@ class _Planner(cst.CSTVisitor):
         self.emitters = emitters
         self.target = target
         self.speller = _Speller(aliases)
-        self.edits: dict[int, list[_Edit]] = {}  # id(original suite) -> edits
+        self.suite_of: dict[int, int] = {}  # id(first consumed statement) -> id(its suite)
         self.edit_list: list[_Edit] = []
         self.findings: list[Finding] = []
-        self.released: set[str] = set()
         self._suites: list[Suite] = []
         self._owners: list[cst.CSTNode] = []
         self._consumed: set[int] = set()
@@ -334,7 +354,7 @@ class _Planner(cst.CSTVisitor):
             if edit is None:
                 index += 1
                 continue
-            self.edits.setdefault(id(node), []).append(edit)
+            edit.suite = id(node)
             self.edit_list.append(edit)
             for statement in node.body[index : index + edit.span]:
                 self._consumed.add(id(statement))
@@ -358,6 +378,7 @@ class _Planner(cst.CSTVisitor):
         emitter = self.emitters.get(type(ir.layer if isinstance(ir, LayerCall) else ir))
         if emitter is None:
             return None  # no arrow from this dialect to the target yet
+        self.speller.added, self.speller.used_modules = {}, set()
         try:
             statements = emitter.emit(ir, self.speller)
         except _NameUnavailable as error:
@@ -366,7 +387,8 @@ class _Planner(cst.CSTVisitor):
             self._refuse(statements)
             return None
         consumed = site.body[site.index : site.index + recognized.span]
-        self.released.update(recognized.releases)
+        for node in recognized.removals:
+            self._consumed.add(id(node))
         return _Edit(
             family=recognized.family,
             start=site.index,
@@ -376,6 +398,11 @@ class _Planner(cst.CSTVisitor):
             end_line=self.facts.position_of(consumed[-1]).end.line,
             before="".join(self.facts.code(s) for s in consumed),
             ir=ir,
+            imports=dict(self.speller.added),
+            used_modules=set(self.speller.used_modules),
+            releases=recognized.releases,
+            removals=recognized.removals,
+            renames=recognized.renames,
         )
 
     def _refuse(self, refusal: Refusal) -> None:
@@ -400,24 +427,29 @@ def _carry_comments(consumed, statements: list[cst.BaseStatement]) -> list[cst.B
 
 
 class _Applier(cst.CSTTransformer):
-    def __init__(self, edits: dict[int, list[_Edit]]) -> None:
-        self._edits = edits
+    def __init__(self, edits: list[_Edit]) -> None:
+        self._edits: dict[int, dict[int, _Edit]] = {}
+        for edit in edits:
+            self._edits.setdefault(edit.suite, {})[edit.start] = edit
+        self._removed = {id(node) for edit in edits for node in edit.removals}
 
     def _apply(self, original, updated):
-        edits = self._edits.get(id(original))
-        if not edits:
+        by_start = self._edits.get(id(original), {})
+        if not by_start and not any(id(s) in self._removed for s in original.body):
             return updated
-        by_start = {edit.start: edit for edit in edits}
         body: list[cst.BaseStatement] = []
         index = 0
         while index < len(updated.body):
             edit = by_start.get(index)
-            if edit is None:
-                body.append(updated.body[index])
-                index += 1
-            else:
+            if edit is not None:
                 body.extend(edit.statements)
                 index += edit.span
+                continue
+            if id(original.body[index]) not in self._removed:
+                body.append(updated.body[index])
+            index += 1
+        if not body and isinstance(updated, cst.IndentedBlock):
+            body = [cst.SimpleStatementLine([cst.Pass()])]
         return updated.with_changes(body=body)
 
     def leave_Module(self, original_node, updated_node):
@@ -427,15 +459,18 @@ class _Applier(cst.CSTTransformer):
         return self._apply(original_node, updated_node)
 
 
-def _fix_imports(module: cst.Module, speller: _Speller, released: set[str]) -> cst.Module:
+def _fix_imports(module: cst.Module, speller: _Speller, edits: list[_Edit]) -> cst.Module:
+    """Add the imports the applied rewrites need; remove those they made unused."""
     context = CodemodContext()
-    for module_name, alias in speller.added.values():
+    added = {canon: spec for edit in edits for canon, spec in edit.imports.items()}
+    used = {canon for edit in edits for canon in edit.used_modules} | set(added)
+    released = {module_name for edit in edits for module_name in edit.releases}
+    for module_name, alias in added.values():
         AddImportsVisitor.add_needed_import(context, module_name, asname=alias if alias != module_name else None)
-    if speller.added:
+    if added:
         module = AddImportsVisitor(context).transform_module(module)
-    collected = _module_aliases(module)
-    for local, (raw, canon) in collected.imported.items():
-        if any(canon == r or canon.startswith(r + ".") for r in released) and canon not in speller.used_modules:
+    for local, (raw, canon) in _module_aliases(module).imported.items():
+        if any(canon == r or canon.startswith(r + ".") for r in released) and canon not in used:
             if "." in raw and local != raw.split(".")[0] and _is_from_import(module, local):
                 base, _, obj = raw.rpartition(".")
                 RemoveImportsVisitor.remove_unused_import(context, base, obj=obj, asname=local if local != obj else None)

@@ -90,12 +90,13 @@ class GlobalAvgPool2D:
 
 @dataclass(frozen=True)
 class Flatten:
-    pass
+    size: Value | None = None  # features per example when the source states it (`tf.reshape(x, [-1, n])`)
 
 
 @dataclass(frozen=True)
 class Dropout:
-    rate: Value  # the fraction dropped (Keras/PyTorch convention; TF1 keep_prob = 1 - rate)
+    rate: Value | None = None  # the fraction dropped (Keras/PyTorch convention)
+    keep_prob: Value | None = None  # TF1's convention (rate = 1 - keep_prob), kept as written
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,13 @@ class Recognized:
     family: str
     span: int  # statements consumed, starting at site.index
     ir: Any  # ir.LayerCall or ir.Model
-    # Names (in the source dialect's modules) the rewrite stops using, for unused-import removal.
+    # Modules (canonical names) the rewrite stops using, for unused-import removal.
     releases: tuple[str, ...] = ()
+    # Original statements elsewhere in the file that the rewrite makes dead (a helper function,
+    # a dict of weights); removed when the rewrite is applied.
+    removals: tuple[cst.CSTNode, ...] = ()
+    # Variables whose graph names change (old -> new, without ":0"); reported by --name-map.
+    renames: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -76,3 +76,28 @@ def test_rewrite_report_has_lines_and_text():
     (rewrite,) = rewrite_source(source, "slim").rewrites
     assert (rewrite.family, rewrite.start_line, rewrite.end_line) == ("conv_block", 4, 7)
     assert "tf.nn.conv2d" in rewrite.before and "slim.conv2d" in rewrite.after
+
+
+def test_review_can_leave_a_rewrite_out_and_its_import_is_not_added():
+    from slimify.rewrite import Finding
+
+    source = program("import tensorflow as tf")
+    seen = []
+
+    def reject(rewrite):
+        seen.append(rewrite)
+        return Finding("m.py", rewrite.start_line, rewrite.family, "did not verify", "refused")
+
+    result = rewrite_source(source, "slim", review=reject)
+    assert result.new_source == source
+    assert [f.reason for f in result.findings] == ["did not verify"]
+    assert seen and "slim.conv2d" in seen[0].after and seen[0].ir is not None
+
+
+def test_review_marks_a_rewrite_verified():
+    import dataclasses
+
+    source = program("import tensorflow as tf")
+    result = rewrite_source(source, "slim", review=lambda r: dataclasses.replace(r, verified=True))
+    assert [r.verified for r in result.rewrites] == [True]
+    assert "import tf_slim as slim" in result.new_source
