@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from slimify.engine import FileResult, SourceError, rewrite_source
 from slimify.files import FileError, encode, read_source, write_atomic
-from slimify.rewrite import Finding
+from slimify.rewrite import Finding, Rewrite
+
+ReviewFactory = Callable[[str], Callable[[Rewrite], "Rewrite | Finding"]]
 
 
 @dataclass(frozen=True)
@@ -34,12 +37,18 @@ class FileOutcome:
         return [*(self.result.findings if self.result else ()), *self.errors]
 
 
-def process_path(path: Path, options: Options) -> FileOutcome:
+def process_path(path: Path, options: Options, review_factory: ReviewFactory | None = None) -> FileOutcome:
+    """`review_factory(path)`, if given, returns the engine's `review` hook for that file (--verify)."""
     outcome = FileOutcome(str(path))
     try:
         source = read_source(path)
         outcome.result = rewrite_source(
-            source.text, options.target, path=str(path), select=options.select, ignore=options.ignore
+            source.text,
+            options.target,
+            path=str(path),
+            select=options.select,
+            ignore=options.ignore,
+            review=review_factory(str(path)) if review_factory is not None else None,
         )
         if options.write and outcome.result.changed:
             write_atomic(path, encode(source, outcome.result.new_source))
