@@ -61,12 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--verify", action=argparse.BooleanOptionalAction, default=None, help="run every block before and after its rewrite"
     )
     parser.add_argument(
-        "--unverified", choices=UNVERIFIED_POLICIES, default=None, help="with --verify, a rewrite that cannot be run: apply (default) or skip"
+        "--unverified",
+        choices=UNVERIFIED_POLICIES,
+        default=None,
+        help="with --verify, a rewrite that cannot be run: apply (default) or skip",
     )
     parser.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="report format on stdout (default: text)")
-    parser.add_argument(
-        "-j", "--jobs", type=int, default=None, metavar="N", help="worker processes (default: the number of cores)"
-    )
+    parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N", help="worker processes (default: the number of cores)")
     parser.add_argument("--stdin-filename", metavar="PATH", help="with -, the file name standard input stands for")
     parser.add_argument(
         "--name-map",

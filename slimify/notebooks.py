@@ -118,9 +118,7 @@ def rewrite_notebook(
         finding_cells.append(cell)
 
     def unchanged(*extra: Finding) -> NotebookResult:
-        return NotebookResult(
-            text, text, (), (*findings, *extra), result.name_map, (), (*finding_cells, *(None for _ in extra))
-        )
+        return NotebookResult(text, text, (), (*findings, *extra), result.name_map, (), (*finding_cells, *(None for _ in extra)))
 
     if not result.changed:
         return unchanged()
@@ -135,7 +133,9 @@ def rewrite_notebook(
         cell = expected["cells"][change.cell - 1]
         cell["source"] = change.after.splitlines(keepends=True) if isinstance(cell["source"], list) else change.after
     if json.loads(new_text) != expected:  # never write a notebook whose JSON says anything else
-        return unchanged(Finding(path, 0, "notebook", "internal error: cell sources could not be replaced; notebook left unchanged", "error"))
+        return unchanged(
+            Finding(path, 0, "notebook", "internal error: cell sources could not be replaced; notebook left unchanged", "error")
+        )
     return NotebookResult(
         text, new_text, tuple(rewrites), tuple(findings), result.name_map, tuple(rewrite_cells), tuple(finding_cells), tuple(changes)
     )

@@ -81,9 +81,7 @@ def _ensure_newline(text: str) -> str:
 def findings_text(outcomes: Sequence[FileOutcome]) -> str:
     """One `path:line: kind: reason` line per refusal, unverified rewrite and error, as compilers print."""
     return "".join(
-        f"{where(finding, cell)}: {finding.kind}: {finding.reason}\n"
-        for outcome in outcomes
-        for finding, cell in located_findings(outcome)
+        f"{where(finding, cell)}: {finding.kind}: {finding.reason}\n" for outcome in outcomes for finding, cell in located_findings(outcome)
     )
 
 
