@@ -38,7 +38,6 @@ import libcst as cst
 from slimify import names as N
 from slimify import tf1
 from slimify.ir import Code, Conv2D, Initializer, LayerCall
-from slimify.dataflow import names_read
 from slimify.rewrite import Names, Recognized, Refusal, Site
 from slimify.tf1 import Unsupported
 
@@ -55,13 +54,9 @@ _SLIM_NOT_CARRIED = (
 )
 
 
-def _refuse_arg_scope(site: Site) -> None:
-    if N.SLIM_ARG_SCOPE in site.file.called_names:
-        raise Unsupported("this file uses slim.arg_scope, which may change slim.conv2d's defaults")
-
-
 class FoldConvBlock:
-    """tf -> IR: `with tf.name_scope(...)` holding a variable-backed tf.nn.conv2d layer."""
+    """tf -> IR: `with tf.name_scope(...)` / `with tf.variable_scope(...)` holding a variable-backed
+    tf.nn.conv2d layer."""
 
     family = FAMILY
     dialect = "tf"
@@ -69,151 +64,20 @@ class FoldConvBlock:
 
     def recognize(self, site: Site) -> Recognized | Refusal | None:
         statement = site.statement
-        if not isinstance(statement, cst.With) or not self._is_candidate(statement, site):
+        if tf1.scope_of(statement, site.file) is None or not tf1.block_calls(statement, site.file, N.TF_CONV2D):
             return None
         try:
-            return Recognized(FAMILY, 1, self._read(statement, site), releases=(N.TENSORFLOW,))
+            layer_call = tf1.read_scoped_layer(statement, site, self._match_layer)
         except Unsupported as reason:
             return Refusal(FAMILY, site.file.line_of(statement), f"conv block not folded: {reason}")
+        return Recognized(FAMILY, 1, layer_call, releases=(N.TENSORFLOW,))
 
-    @staticmethod
-    def _is_candidate(statement: cst.With, site: Site) -> bool:
-        if len(statement.items) != 1 or not site.file.is_call_to(statement.items[0].item, N.TF_NAME_SCOPE):
-            return False
-        found = []
-
-        class _FindConv(cst.CSTVisitor):
-            def visit_Call(self, node: cst.Call) -> None:
-                if site.file.is_call_to(node, N.TF_CONV2D):
-                    found.append(node)
-
-        for line in getattr(statement.body, "body", ()):
-            if isinstance(line, cst.SimpleStatementLine):
-                line.visit(_FindConv())
-        return bool(found)
-
-    def _read(self, statement: cst.With, site: Site) -> LayerCall:
-        facts = site.file
-        item = statement.items[0]
-        scope_args = tf1.bind(item.item, tf1.SIGNATURES[N.TF_NAME_SCOPE])
-        if set(scope_args) != {"name"}:
-            raise Unsupported("tf.name_scope takes only a name here")
-        scope = tf1.literal(scope_args["name"], "the scope name")
-        if not isinstance(scope, str):
-            raise Unsupported("the scope name is only known at run time")
-        scope_var = None
-        if item.asname is not None:
-            if not isinstance(item.asname.name, cst.Name):
-                raise Unsupported("`as` target is not a plain name")
-            scope_var = item.asname.name.value
-        self._check_placement(site, scope)
-
-        variables: dict[str, cst.Call] = {}
-        ops: dict[str, cst.BaseExpression] = {}
-        body = list(statement.body.body) if isinstance(statement.body, cst.IndentedBlock) else []
-        if not body:
-            raise Unsupported("the block body is not an indented block")
-        for position, line in enumerate(body):
-            small = line.body[0] if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
-            last = position == len(body) - 1
-            if isinstance(small, cst.Return) and last and small.value is not None:
-                output, final = None, small.value
-            elif isinstance(small, cst.Assign) and len(small.targets) == 1:
-                target = small.targets[0].target
-                if facts.is_call_to(small.value, N.TF_VARIABLE):
-                    if not isinstance(target, cst.Name):
-                        raise Unsupported("a variable is assigned to something other than a name")
-                    variables[target.value] = small.value
-                    continue
-                if last:
-                    output, final = Code(facts.code(target)), small.value
-                elif isinstance(target, cst.Name) and target.value not in ops and target.value not in variables:
-                    ops[target.value] = small.value
-                    continue
-                else:
-                    raise Unsupported(f"line {facts.line_of(line)} rebinds or assigns to {facts.code(target)}")
-            else:
-                raise Unsupported(f"line {facts.line_of(line)} does something other than build the layer (weights kept for later use?)")
-            break
-
-        local_names = set(variables) | set(ops) | ({scope_var} if scope_var else set())
-        resolve = self._resolver(final, ops, facts)
-        layer, inputs = self._match_layer(resolve(final), resolve, variables, scope_var, facts)
-        unused = set(ops) - resolve.resolved
-        if unused:
-            raise Unsupported(f"{', '.join(sorted(unused))} is computed but not part of the layer")
-        if names_read(inputs) & local_names:
-            raise Unsupported("the convolution's input is computed inside the block")
-        read_later = site.read_after(local_names, 1)
-        if read_later:
-            raise Unsupported(f"{', '.join(sorted(read_later))} is read after the block (weights or tensors kept for later use)")
-        return LayerCall(layer=layer, inputs=Code(facts.code(inputs)), output=output, scope=scope)
-
-    @staticmethod
-    def _check_placement(site: Site, scope: str) -> None:
-        facts = site.file
-        _refuse_arg_scope(site)
-        if site.in_loop:
-            raise Unsupported("the block runs in a loop: tf.name_scope makes names unique per pass, slim's scope would collide")
-        for owner in site.enclosing((cst.With,)):
-            if any(facts.is_call_to(i.item, N.TF_NAME_SCOPE) for i in owner.items):
-                raise Unsupported("nested in another tf.name_scope, whose prefix slim's variables would not get")
-        function = site.function
-        if function is not None and facts.calls_by_name.get(function.name.value, 0) > 1:
-            raise Unsupported(
-                f"{function.name.value}() is called {facts.calls_by_name[function.name.value]} times: "
-                "tf.name_scope makes names unique per call, slim's scope would collide"
-            )
-        block = site.statement
-        for node, text in facts.string_literals:
-            if (text == scope or text.startswith((scope + "/", scope + ":"))) and not facts.contains(block, node):
-                raise Unsupported(f"line {facts.line_of(node)} names {text!r}, an op or scope whose name would change")
-
-    @staticmethod
-    def _resolver(final: cst.BaseExpression, ops: dict[str, cst.BaseExpression], facts):
-        """Follow intermediate tensors (`conv = ...; bias = f(conv)`) back to the expression
-        that computes them, on the original nodes (their metadata is needed)."""
-        counts: dict[str, int] = {}
-
-        class _Count(cst.CSTVisitor):
-            def visit_Attribute(self, node: cst.Attribute) -> bool:
-                node.value.visit(self)
-                return False
-
-            def visit_Arg(self, node: cst.Arg) -> bool:
-                node.value.visit(self)
-                return False
-
-            def visit_Name(self, node: cst.Name) -> None:
-                if node.value in ops:
-                    counts[node.value] = counts.get(node.value, 0) + 1
-
-        for expression in (*ops.values(), final):
-            expression.visit(_Count())
-        twice = sorted(name for name, count in counts.items() if count > 1)
-        if twice:
-            raise Unsupported(f"the intermediate tensor {', '.join(twice)} is used twice")
-        resolved: set[str] = set()
-
-        def resolve(expression: cst.BaseExpression | None) -> cst.BaseExpression | None:
-            while isinstance(expression, cst.Name) and expression.value in ops:
-                resolved.add(expression.value)
-                expression = ops[expression.value]
-            return expression
-
-        resolve.resolved = resolved
-        return resolve
-
-    def _match_layer(self, expression, resolve, variables, scope_var, facts) -> tuple[Conv2D, cst.BaseExpression]:
+    def _match_layer(self, block: tf1.ScopedBlock, expression) -> tuple[Conv2D, cst.BaseExpression]:
+        facts = block.facts
         activation = None
         if isinstance(expression, cst.Call) and facts.qname(expression.func) in N.TF_ACTIVATIONS:
             activation = N.TF_ACTIVATIONS[facts.qname(expression.func)]
-            args = tf1.bind(expression, ("features", "name"))
-            if "name" in args and not (scope_var and isinstance(args["name"], cst.Name) and args["name"].value == scope_var):
-                raise Unsupported("the activation op has its own name=, which slim would not keep")
-            if set(args) - {"features", "name"}:
-                raise Unsupported("the activation has arguments slim does not carry")
-            expression = resolve(args["features"])
+            expression = block.check_activation_args(expression)
 
         bias_var = None
         if isinstance(expression, cst.Call) and facts.qname(expression.func) in (N.TF_BIAS_ADD, N.TF_ADD):
@@ -223,16 +87,16 @@ class FoldConvBlock:
             data_format = args.get("data_format")
             if data_format is not None and not tf1.is_literal(data_format, "NHWC"):
                 raise Unsupported("bias_add with data_format other than NHWC")
-            expression, bias_var = self._split_bias(resolve(first), resolve(second), variables)
+            expression, bias_var = split_bias(block.resolve(first), block.resolve(second), block)
         elif isinstance(expression, cst.BinaryOperation) and isinstance(expression.operator, cst.Add):
-            expression, bias_var = self._split_bias(resolve(expression.left), resolve(expression.right), variables)
-        expression = resolve(expression)
+            expression, bias_var = split_bias(block.resolve(expression.left), block.resolve(expression.right), block)
+        expression = block.resolve(expression)
 
         if not facts.is_call_to(expression, N.TF_CONV2D):
             raise Unsupported(f"{facts.code(expression)} is not conv2d -> bias -> activation")
         conv = tf1.bind(expression, tf1.SIGNATURES[N.TF_CONV2D])
-        kernel = conv.get("filter", conv.get("filters"))
-        if not (isinstance(kernel, cst.Name) and kernel.value in variables):
+        kernel = block.variable(conv.get("filter", conv.get("filters")))
+        if kernel is None:
             raise Unsupported("the convolution's filter is not a variable created in the block")
         unknown = set(conv) - {"input", "filter", "filters", "strides", "padding", "use_cudnn_on_gpu", "data_format", "dilations", "name"}
         if unknown:
@@ -250,16 +114,16 @@ class FoldConvBlock:
         if padding not in ("SAME", "VALID"):
             raise Unsupported("padding is only known at run time")
 
-        expected = {kernel.value} | ({bias_var} if bias_var else set())
-        extra = set(variables) - expected
+        expected = {kernel} | ({bias_var} if bias_var else set())
+        extra = set(block.variables) - expected
         if extra:
             raise Unsupported(f"variable {', '.join(sorted(extra))} is not part of the layer")
-        weights_init, shape, weights_trainable = self._read_variable(variables[kernel.value], "weights", 4, facts)
+        weights_init, shape, weights_trainable = block.read_variable(kernel, "weights", 4)
         filters = shape[3]
         use_bias = bias_var is not None
         bias_init = None
         if use_bias:
-            bias_init, bias_shape, bias_trainable = self._read_variable(variables[bias_var], "biases", 1, facts)
+            bias_init, bias_shape, bias_trainable = block.read_variable(bias_var, "biases", 1)
             if facts.code(bias_shape[0]) != facts.code(filters):
                 raise Unsupported("the bias shape does not match the number of filters")
             if bias_trainable != weights_trainable:
@@ -278,31 +142,13 @@ class FoldConvBlock:
         )
         return layer, conv["input"]
 
-    @staticmethod
-    def _split_bias(first, second, variables) -> tuple[cst.BaseExpression, str]:
-        for tensor, bias in ((first, second), (second, first)):
-            if isinstance(bias, cst.Name) and bias.value in variables:
-                return tensor, bias.value
-        raise Unsupported("the bias added is not a variable created in the block")
 
-    @staticmethod
-    def _read_variable(call: cst.Call, expected_name: str, rank: int, facts):
-        args = tf1.bind(call, tf1.SIGNATURES[N.TF_VARIABLE])
-        name = args.get("name")
-        if name is None or not tf1.is_literal(name, expected_name):
-            shown = facts.code(name) if name is not None else "unnamed"
-            raise Unsupported(
-                f"the variable is {shown}, slim names it {expected_name!r}; checkpoints would not load"
-            )
-        unknown = set(args) - {"initial_value", "name", "trainable", "dtype"}
-        if unknown:
-            raise Unsupported(f"tf.Variable({', '.join(sorted(unknown))}=...) is not carried")
-        tf1.check_float32(args, facts, expected_name)
-        trainable = tf1.literal(args["trainable"], "trainable=") if "trainable" in args else True
-        if not isinstance(trainable, bool):
-            raise Unsupported("trainable= is only known at run time")
-        initializer, shape = tf1.read_initial_value(args.get("initial_value"), facts, rank, expected_name)
-        return initializer, shape, trainable
+def split_bias(first, second, block: tf1.ScopedBlock) -> tuple[cst.BaseExpression, str]:
+    """`tensor + bias` in either order -> (tensor, the bias variable's local name)."""
+    for tensor, bias in ((first, second), (second, first)):
+        if block.variable(bias) is not None:
+            return tensor, bias.value
+    raise Unsupported("the bias added is not a variable created in the block")
 
 
 class SlimConv:
@@ -333,7 +179,7 @@ class SlimConv:
 
     def _read(self, call: cst.Call, output: Code | None, site: Site) -> LayerCall:
         facts = site.file
-        _refuse_arg_scope(site)
+        tf1.refuse_arg_scope(site)
         args = tf1.bind(call, tf1.SIGNATURES["tf_slim.conv2d"])
         for key in args:
             if key in _SLIM_NOT_CARRIED:

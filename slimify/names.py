@@ -25,6 +25,9 @@ _CANONICAL_PREFIXES = (
     ("tf_slim.ops.", "tf_slim."),
     ("tensorflow.random.", "tensorflow."),
     ("tensorflow.math.", "tensorflow."),
+    # tf.keras is Keras 3 (TensorFlow >= 2.16), the same API as `import keras`.
+    ("tensorflow.keras.", "keras."),
+    ("keras.models.", "keras."),
 )
 
 # Whole-module spellings, for aliases such as `slim = tf.contrib.slim`.
@@ -33,6 +36,7 @@ _CANONICAL_MODULES = {
     "tensorflow.compat.v2": "tensorflow",
     "tensorflow.contrib.slim": "tf_slim",
     "tensorflow.contrib.layers": "tf_slim",
+    "tensorflow.keras": "keras",
 }
 
 TENSORFLOW = "tensorflow"
@@ -47,6 +51,16 @@ TF_CONV2D = "tensorflow.nn.conv2d"
 TF_BIAS_ADD = "tensorflow.nn.bias_add"
 TF_ADD = "tensorflow.add"
 TF_FLOAT32 = "tensorflow.float32"
+TF_MATMUL = ("tensorflow.matmul", "tensorflow.linalg.matmul")
+TF_XW_PLUS_B = "tensorflow.nn.xw_plus_b"
+TF_RELU_LAYER = "tensorflow.nn.relu_layer"
+TF_MAX_POOL = ("tensorflow.nn.max_pool", "tensorflow.nn.max_pool2d")
+TF_AVG_POOL = ("tensorflow.nn.avg_pool", "tensorflow.nn.avg_pool2d")
+TF_DROPOUT = "tensorflow.nn.dropout"
+TF_RESHAPE = "tensorflow.reshape"
+TF_AUTO_REUSE = "tensorflow.AUTO_REUSE"
+TF_ADD_TO_COLLECTION = "tensorflow.add_to_collection"
+TF_GRADIENTS = "tensorflow.gradients"
 TF_ACTIVATIONS = {
     "tensorflow.nn.relu": "relu",
     "tensorflow.nn.relu6": "relu6",
@@ -81,6 +95,75 @@ TF_INITIALIZERS = {
 # tf_slim layers.
 SLIM_CONV2D = ("tf_slim.conv2d", "tf_slim.convolution2d")
 SLIM_ARG_SCOPE = "tf_slim.arg_scope"
+SLIM_FULLY_CONNECTED = ("tf_slim.fully_connected",)
+SLIM_MAX_POOL2D = ("tf_slim.max_pool2d",)
+SLIM_AVG_POOL2D = ("tf_slim.avg_pool2d",)
+SLIM_DROPOUT = ("tf_slim.dropout",)
+SLIM_FLATTEN = ("tf_slim.flatten",)
+
+
+# Keras layers and models (canonical: `tf.keras.layers.X`, `keras.layers.X` both fold to `keras.layers.X`).
+KERAS = "keras"
+KERAS_SEQUENTIAL = "keras.Sequential"
+KERAS_MODEL = "keras.Model"
+KERAS_INPUT = ("keras.Input", "keras.layers.Input")
+KERAS_LAYER_KINDS = {
+    "keras.layers.Conv2D": "Conv2D",
+    "keras.layers.Convolution2D": "Conv2D",
+    "keras.layers.Dense": "Dense",
+    "keras.layers.MaxPool2D": "MaxPool2D",
+    "keras.layers.MaxPooling2D": "MaxPool2D",
+    "keras.layers.AveragePooling2D": "AvgPool2D",
+    "keras.layers.AvgPool2D": "AvgPool2D",
+    "keras.layers.GlobalAveragePooling2D": "GlobalAvgPool2D",
+    "keras.layers.GlobalAvgPool2D": "GlobalAvgPool2D",
+    "keras.layers.Flatten": "Flatten",
+    "keras.layers.Dropout": "Dropout",
+    "keras.layers.BatchNormalization": "BatchNorm",
+    "keras.layers.Activation": "Activation",
+    "keras.layers.ReLU": "ReLU",
+    "keras.layers.Softmax": "Softmax",
+    "keras.layers.InputLayer": "InputLayer",
+    "keras.layers.Add": "Add",
+    "keras.layers.Concatenate": "Concatenate",
+}
+KERAS_LAMBDA = "keras.layers.Lambda"
+
+# PyTorch modules and functions.
+TORCH = "torch"
+TORCH_MODULE = "torch.nn.Module"
+TORCH_SEQUENTIAL = "torch.nn.Sequential"
+TORCH_LAYER_KINDS = {
+    "torch.nn.Conv2d": "Conv2d",
+    "torch.nn.Linear": "Linear",
+    "torch.nn.MaxPool2d": "MaxPool2d",
+    "torch.nn.AvgPool2d": "AvgPool2d",
+    "torch.nn.AdaptiveAvgPool2d": "AdaptiveAvgPool2d",
+    "torch.nn.Flatten": "Flatten",
+    "torch.nn.Dropout": "Dropout",
+    "torch.nn.BatchNorm2d": "BatchNorm",
+    "torch.nn.BatchNorm1d": "BatchNorm",
+    "torch.nn.ReLU": "ReLU",
+    "torch.nn.Tanh": "Tanh",
+    "torch.nn.Sigmoid": "Sigmoid",
+    "torch.nn.Softmax": "Softmax",
+    "torch.nn.LogSoftmax": "LogSoftmax",
+}
+# Functions applied in `forward`, by the activation they compute (see ir.ACTIVATIONS).
+TORCH_ACTIVATION_FUNCTIONS = {
+    "torch.nn.functional.relu": "relu",
+    "torch.relu": "relu",
+    "torch.nn.functional.tanh": "tanh",
+    "torch.tanh": "tanh",
+    "torch.nn.functional.sigmoid": "sigmoid",
+    "torch.sigmoid": "sigmoid",
+    "torch.nn.functional.softmax": "softmax",
+    "torch.softmax": "softmax",
+    "torch.nn.functional.log_softmax": "log_softmax",
+    "torch.log_softmax": "log_softmax",
+}
+TORCH_FLATTEN = "torch.flatten"
+TORCH_CAT = ("torch.cat", "torch.concat", "torch.concatenate")
 
 
 def canonical(qualified_name: str) -> str:

@@ -7,13 +7,15 @@ and `tf.nn.conv2d(input=x, filter=w, strides=[1, 1, 1, 1], padding='SAME')` read
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import libcst as cst
 
 from slimify import names as N
-from slimify.ir import Code, Initializer, Value
-from slimify.rewrite import FileFacts, Names
+from slimify.dataflow import names_read
+from slimify.ir import Code, Initializer, LayerCall, Value
+from slimify.rewrite import FileFacts, Names, Site
 
 # Positional parameter order of the APIs we read (keywords are accepted by name).
 SIGNATURES = {
@@ -45,6 +47,38 @@ SIGNATURES = {
     ),
 }  # fmt: skip
 SIGNATURES["tf_slim.convolution2d"] = SIGNATURES["tf_slim.conv2d"]
+SIGNATURES.update({
+    N.TF_GET_VARIABLE: (
+        "name", "shape", "dtype", "initializer", "regularizer", "trainable", "collections", "caching_device",
+        "partitioner", "validate_shape", "use_resource", "custom_getter", "constraint", "synchronization", "aggregation",
+    ),
+    N.TF_VARIABLE_SCOPE: (
+        "name_or_scope", "default_name", "values", "initializer", "regularizer", "caching_device", "partitioner",
+        "custom_getter", "reuse", "dtype", "use_resource", "constraint", "auxiliary_name_scope",
+    ),
+    "tensorflow.matmul": (
+        "a", "b", "transpose_a", "transpose_b", "adjoint_a", "adjoint_b", "a_is_sparse", "b_is_sparse",
+        "output_type", "grad_a", "grad_b", "name",
+    ),
+    N.TF_XW_PLUS_B: ("x", "weights", "biases", "name"),
+    N.TF_RELU_LAYER: ("x", "weights", "biases", "name"),
+    "tensorflow.nn.max_pool": ("value", "ksize", "strides", "padding", "data_format", "name", "input"),
+    "tensorflow.nn.max_pool2d": ("input", "ksize", "strides", "padding", "data_format", "name"),
+    "tensorflow.nn.avg_pool": ("value", "ksize", "strides", "padding", "data_format", "name", "input"),
+    N.TF_DROPOUT: ("x", "keep_prob", "noise_shape", "seed", "name", "rate"),
+    N.TF_RESHAPE: ("tensor", "shape", "name"),
+    "tf_slim.fully_connected": (
+        "inputs", "num_outputs", "activation_fn", "normalizer_fn", "normalizer_params", "weights_initializer",
+        "weights_regularizer", "biases_initializer", "biases_regularizer", "reuse", "variables_collections",
+        "outputs_collections", "trainable", "scope",
+    ),
+    "tf_slim.max_pool2d": ("inputs", "kernel_size", "stride", "padding", "data_format", "outputs_collections", "scope"),
+    "tf_slim.avg_pool2d": ("inputs", "kernel_size", "stride", "padding", "data_format", "outputs_collections", "scope"),
+    "tf_slim.dropout": ("inputs", "keep_prob", "noise_shape", "is_training", "outputs_collections", "scope", "seed"),
+    "tf_slim.flatten": ("inputs", "outputs_collections", "scope"),
+})  # fmt: skip
+SIGNATURES["tensorflow.linalg.matmul"] = SIGNATURES["tensorflow.matmul"]
+SIGNATURES["tensorflow.nn.avg_pool2d"] = SIGNATURES["tensorflow.nn.avg_pool"]
 
 # Initializer arguments that carry meaning (dtype and name are checked, not carried).
 _INITIALIZER_ARGS = ("mean", "stddev", "seed", "minval", "maxval", "value")
@@ -239,3 +273,435 @@ def assign_or_return(output: Code | None, value: cst.BaseExpression) -> cst.Simp
     if output is None:
         return cst.SimpleStatementLine([cst.Return(value)])
     return cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.parse_expression(output.text))], value)])
+
+
+# --- Scoped layer blocks ------------------------------------------------------------------
+# `with tf.name_scope('s'):` holding `tf.Variable(..., name='weights')`, or
+# `with tf.variable_scope('s'):` holding `tf.get_variable('weights', ...)` (either variable kind
+# under variable_scope): both name their variables `s/weights`, exactly as slim's `scope='s'`.
+
+SCOPES = (N.TF_NAME_SCOPE, N.TF_VARIABLE_SCOPE)
+_VARIABLE_CALLS = (N.TF_VARIABLE, N.TF_GET_VARIABLE)
+
+
+@dataclass
+class ScopedBlock:
+    """The parts of a scoped block, on the original nodes (their metadata is needed)."""
+
+    facts: FileFacts
+    scope: str
+    scope_call: str  # N.TF_NAME_SCOPE | N.TF_VARIABLE_SCOPE
+    scope_var: str | None  # `as scope`
+    variables: dict[str, cst.Call]  # local name -> tf.Variable / tf.get_variable call
+    ops: list[tuple[str, cst.BaseExpression]]  # intermediate tensors in order; a name may be rebound
+    final: cst.BaseExpression
+    output: Code | None  # None: the block ends in `return`
+    binding: dict[int, int] = field(default_factory=dict)  # id(Name read) -> index into ops
+    resolved: set[int] = field(default_factory=set)  # indices into ops
+
+    def resolve(self, expression: cst.BaseExpression | None) -> cst.BaseExpression | None:
+        """Follow intermediate tensors (`conv = ...; bias = f(conv)`, or `x = ...; x = f(x)`) back
+        to the expression that computes them, on the original nodes (their metadata is needed)."""
+        while isinstance(expression, cst.Name) and id(expression) in self.binding:
+            index = self.binding[id(expression)]
+            self.resolved.add(index)
+            expression = self.ops[index][1]
+        return expression
+
+    def variable(self, node: cst.BaseExpression | None) -> str | None:
+        """The local name of a block variable that `node` refers to, else None."""
+        return node.value if isinstance(node, cst.Name) and node.value in self.variables else None
+
+    def split_bias(self, first, second) -> tuple[cst.BaseExpression, str]:
+        """`tensor + bias` in either order (both resolved) -> (tensor, the bias variable's local name)."""
+        for tensor, bias in ((first, second), (second, first)):
+            if self.variable(bias) is not None:
+                return tensor, bias.value
+        raise Unsupported("the bias added is not a variable created in the block")
+
+    def read_variable(self, local: str, expected_name: str, rank: int) -> tuple[Initializer, list[cst.BaseExpression], bool]:
+        return read_variable(self.variables[local], expected_name, rank, self.facts, self.scope_call)
+
+    def check_activation_args(self, call: cst.Call) -> cst.BaseExpression:
+        """An activation call's input; refuses arguments slim would not keep."""
+        args = bind(call, ("features", "name"))
+        name = args.get("name")
+        if name is not None and not (self.scope_var and self.facts.code(name) in (self.scope_var, f"{self.scope_var}.name")):
+            raise Unsupported("the activation op has its own name=, which slim would not keep")
+        if set(args) - {"features", "name"}:
+            raise Unsupported("the activation has arguments slim does not carry")
+        return self.resolve(args.get("features"))
+
+
+def scope_of(statement: cst.CSTNode, facts: FileFacts) -> str | None:
+    """N.TF_NAME_SCOPE / N.TF_VARIABLE_SCOPE if `statement` is `with tf.<that>(...)`, else None."""
+    if not (isinstance(statement, cst.With) and len(statement.items) == 1):
+        return None
+    item = statement.items[0].item
+    qualified = facts.qname(item.func) if isinstance(item, cst.Call) else None
+    return qualified if qualified in SCOPES else None
+
+
+def block_calls(statement: cst.With, facts: FileFacts, *qualified_names: str) -> bool:
+    """Whether a line directly in the block calls one of `qualified_names`."""
+    found = []
+
+    class _Find(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            if facts.qname(node.func) in qualified_names:
+                found.append(node)
+
+    for line in getattr(statement.body, "body", ()):
+        if isinstance(line, cst.SimpleStatementLine):
+            line.visit(_Find())
+    return bool(found)
+
+
+def read_scoped_layer(statement: cst.With, site: Site, match_layer: Callable) -> LayerCall:
+    """A scoped block -> LayerCall, or raise Unsupported with the reason.
+
+    `match_layer(block, expression)` reads the layer computed by `expression` (the block's
+    final value, resolved) and returns `(layer IR, input expression)`.
+    """
+    facts = site.file
+    item = statement.items[0]
+    scope_call = facts.qname(item.item.func)
+    scope = _scope_name(item.item, scope_call)
+    scope_var = None
+    if item.asname is not None:
+        if not isinstance(item.asname.name, cst.Name):
+            raise Unsupported("`as` target is not a plain name")
+        scope_var = item.asname.name.value
+    check_placement(site, scope, scope_call)
+
+    variables: dict[str, cst.Call] = {}
+    ops: list[tuple[str, cst.BaseExpression]] = []
+    body = list(statement.body.body) if isinstance(statement.body, cst.IndentedBlock) else []
+    if not body:
+        raise Unsupported("the block body is not an indented block")
+    output: Code | None = None
+    final: cst.BaseExpression | None = None
+    for position, line in enumerate(body):
+        small = line.body[0] if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
+        last = position == len(body) - 1
+        if isinstance(small, cst.Return) and last and small.value is not None:
+            output, final = None, small.value
+        elif isinstance(small, cst.Assign) and len(small.targets) == 1:
+            target = small.targets[0].target
+            if isinstance(small.value, cst.Call) and facts.qname(small.value.func) in _VARIABLE_CALLS:
+                if not isinstance(target, cst.Name) or target.value in variables or any(n == target.value for n, _ in ops):
+                    raise Unsupported(f"line {facts.line_of(line)} assigns a variable to {facts.code(target)}, which is not a fresh name")
+                variables[target.value] = small.value
+                continue
+            if last:
+                output, final = Code(facts.code(target)), small.value
+            elif isinstance(target, cst.Name) and target.value not in variables:
+                ops.append((target.value, small.value))
+                continue
+            else:
+                raise Unsupported(f"line {facts.line_of(line)} rebinds or assigns to {facts.code(target)}")
+        else:
+            raise Unsupported(f"line {facts.line_of(line)} does something other than build the layer (weights kept for later use?)")
+        break
+    if final is None:
+        raise Unsupported("the block does not end by assigning or returning the layer's output")
+
+    block = ScopedBlock(facts, scope, scope_call, scope_var, variables, ops, final, output, _bind_temporaries(ops, final))
+    local_names = set(variables) | {n for n, _ in ops} | ({scope_var} if scope_var else set())
+    if output is not None and facts.code(final) != output.text:
+        # The last line rebinds its target: later reads see the layer's output, not a temporary.
+        local_names.discard(output.text)
+    layer, inputs = match_layer(block, block.resolve(final))
+    unused = sorted({ops[i][0] for i in range(len(ops)) if i not in block.resolved})
+    if unused:
+        raise Unsupported(f"{', '.join(unused)} is computed but not part of the layer")
+    if names_read(inputs) & local_names:
+        raise Unsupported("the layer's input is computed inside the block")
+    read_later = site.read_after(local_names, 1)
+    if read_later:
+        raise Unsupported(f"{', '.join(sorted(read_later))} is read after the block (weights or tensors kept for later use)")
+    return LayerCall(layer=layer, inputs=Code(facts.code(inputs)), output=output, scope=scope)
+
+
+def _scope_name(call: cst.Call, scope_call: str) -> str:
+    args = bind(call, SIGNATURES[scope_call])
+    if scope_call == N.TF_NAME_SCOPE:
+        if set(args) != {"name"}:
+            raise Unsupported("tf.name_scope takes only a name here")
+        name = args["name"]
+    else:
+        if "reuse" in args:
+            raise Unsupported("tf.variable_scope(reuse=...) shares variables with other code; slim's call would create its own")
+        if set(args) != {"name_or_scope"}:
+            raise Unsupported(f"tf.variable_scope({', '.join(sorted(set(args) - {'name_or_scope'}))}=...) is not carried")
+        name = args["name_or_scope"]
+    scope = literal(name, "the scope name")
+    if not isinstance(scope, str):
+        raise Unsupported("the scope name is only known at run time")
+    return scope
+
+
+def check_placement(site: Site, scope: str, scope_call: str) -> None:
+    """Refuse blocks whose variable or op names would differ once folded into slim's scope."""
+    facts = site.file
+    refuse_arg_scope(site)
+    refuse_variable_reuse(site)
+    if site.in_loop:
+        raise Unsupported("the block runs in a loop: tf.name_scope makes names unique per pass, slim's scope would collide")
+    for owner in site.enclosing((cst.With,)):
+        for item in owner.items:
+            if facts.is_call_to(item.item, N.TF_NAME_SCOPE):
+                raise Unsupported("nested in another tf.name_scope, whose prefix slim's variables would not get")
+            if facts.is_call_to(item.item, N.TF_VARIABLE_SCOPE) and len(item.item.args) != 1:
+                raise Unsupported("nested in a tf.variable_scope with options (reuse, initializer, ...) slim's call would see differently")
+    function = site.function
+    if function is not None and facts.calls_by_name.get(function.name.value, 0) > 1:
+        raise Unsupported(
+            f"{function.name.value}() is called {facts.calls_by_name[function.name.value]} times: "
+            "tf.name_scope makes names unique per call, slim's scope would collide"
+        )
+    block = site.statement
+    for node, text in facts.string_literals:
+        if (text == scope or text.startswith((scope + "/", scope + ":"))) and not facts.contains(block, node):
+            raise Unsupported(f"line {facts.line_of(node)} names {text!r}, an op or scope whose name would change")
+
+
+def refuse_arg_scope(site: Site) -> None:
+    if N.SLIM_ARG_SCOPE in site.file.called_names:
+        raise Unsupported("this file uses slim.arg_scope, which may change the slim layer's defaults")
+
+
+def refuse_variable_reuse(site: Site) -> None:
+    line = _reuse_line(site.file)
+    if line is not None:
+        raise Unsupported(
+            f"line {line} reuses variables (reuse=True / AUTO_REUSE / reuse_variables()): "
+            "which block shares whose weights is not folded"
+        )
+
+
+def _reuse_line(facts: FileFacts) -> int | None:
+    cached = _REUSE_CACHE.get(id(facts.module))
+    if cached is not None and cached[0] is facts.module:
+        return cached[1]
+    found: list[int] = []
+
+    class _Reuse(cst.CSTVisitor):
+        def visit_Arg(self, node: cst.Arg) -> None:
+            if node.keyword is not None and node.keyword.value == "reuse" and not (
+                is_literal(node.value, None) or is_literal(node.value, False)
+            ):
+                found.append(facts.line_of(node))
+
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            if node.attr.value == "reuse_variables" or facts.qname(node) == N.TF_AUTO_REUSE:
+                found.append(facts.line_of(node))
+
+    facts.module.visit(_Reuse())
+    if len(_REUSE_CACHE) > 64:
+        _REUSE_CACHE.clear()
+    _REUSE_CACHE[id(facts.module)] = (facts.module, min(found) if found else None)
+    return min(found) if found else None
+
+
+_REUSE_CACHE: dict[int, tuple[cst.Module, int | None]] = {}
+
+
+def _bind_temporaries(ops: list[tuple[str, cst.BaseExpression]], final: cst.BaseExpression) -> dict[int, int]:
+    """Which definition each read of a temporary sees (id(Name) -> index into ops); refuses a
+    temporary read twice (folding would compute it once where the source shares it)."""
+    binding: dict[int, int] = {}
+    latest: dict[str, int] = {}
+    uses: dict[int, int] = {}
+
+    class _Reads(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Arg(self, node: cst.Arg) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Name(self, node: cst.Name) -> None:
+            if node.value in latest:
+                binding[id(node)] = latest[node.value]
+                uses[latest[node.value]] = uses.get(latest[node.value], 0) + 1
+
+    for index, (name, expression) in enumerate([*ops, ("", final)]):
+        expression.visit(_Reads())
+        if name:
+            latest[name] = index
+    twice = sorted({ops[i][0] for i, count in uses.items() if count > 1})
+    if twice:
+        raise Unsupported(f"the intermediate tensor {', '.join(twice)} is used twice")
+    return binding
+
+
+def read_variable(call: cst.Call, expected_name: str, rank: int, facts: FileFacts, scope_call: str):
+    """A block's `tf.Variable` / `tf.get_variable` -> (initializer, shape entries, trainable)."""
+    if facts.qname(call.func) == N.TF_GET_VARIABLE:
+        return _read_get_variable(call, expected_name, rank, facts, scope_call)
+    args = bind(call, SIGNATURES[N.TF_VARIABLE])
+    name = args.get("name")
+    if name is None or not is_literal(name, expected_name):
+        shown = facts.code(name) if name is not None else "unnamed"
+        raise Unsupported(f"the variable is {shown}, slim names it {expected_name!r}; checkpoints would not load")
+    unknown = set(args) - {"initial_value", "name", "trainable", "dtype"}
+    if unknown:
+        raise Unsupported(f"tf.Variable({', '.join(sorted(unknown))}=...) is not carried")
+    check_float32(args, facts, expected_name)
+    trainable = _trainable(args)
+    initializer, shape = read_initial_value(args.get("initial_value"), facts, rank, expected_name)
+    return initializer, shape, trainable
+
+
+def _read_get_variable(call: cst.Call, expected_name: str, rank: int, facts: FileFacts, scope_call: str):
+    args = bind(call, SIGNATURES[N.TF_GET_VARIABLE])
+    name = args.get("name")
+    if name is None or not is_literal(name, expected_name):
+        shown = facts.code(name) if name is not None else "unnamed"
+        raise Unsupported(f"the variable is {shown}, slim names it {expected_name!r}; checkpoints would not load")
+    if scope_call != N.TF_VARIABLE_SCOPE:
+        raise Unsupported(
+            f"tf.get_variable ignores tf.name_scope: the variable is named {expected_name!r}, slim's would get the scope prefix"
+        )
+    if "regularizer" in args:
+        raise Unsupported("tf.get_variable(regularizer=...) (weight decay) is not folded yet")
+    unknown = set(args) - {"name", "shape", "dtype", "initializer", "trainable"}
+    if unknown:
+        raise Unsupported(f"tf.get_variable({', '.join(sorted(unknown))}=...) is not carried")
+    check_float32(args, facts, expected_name)
+    if "shape" not in args:
+        raise Unsupported(f"{expected_name} has no shape=")
+    shape = elements(args["shape"], rank, f"{expected_name}'s shape")
+    # tf.get_variable's own default for float variables is glorot uniform (biases included).
+    initializer = Initializer("glorot_uniform")
+    if "initializer" in args and not is_literal(args["initializer"], None):
+        initializer = read_initializer(args["initializer"], facts, f"{expected_name}'s initializer")
+    return initializer, shape, _trainable(args)
+
+
+def _trainable(args: dict[str, cst.BaseExpression]) -> bool:
+    if "trainable" not in args or is_literal(args["trainable"], None):
+        return True
+    trainable = literal(args["trainable"], "trainable=")
+    if not isinstance(trainable, bool):
+        raise Unsupported("trainable= is only known at run time")
+    return trainable
+
+
+def read_bias(block: ScopedBlock, expression: cst.BaseExpression | None) -> tuple[cst.BaseExpression, str | None]:
+    """`bias_add(t, b)` / `tf.add(t, b)` / `t + b` with `b` a block variable -> (t resolved, b), else (expression, None)."""
+    facts = block.facts
+    if isinstance(expression, cst.Call) and facts.qname(expression.func) in (N.TF_BIAS_ADD, N.TF_ADD):
+        signature = SIGNATURES[facts.qname(expression.func)]
+        args = bind(expression, signature)
+        data_format = args.get("data_format")
+        if data_format is not None and not is_literal(data_format, "NHWC"):
+            raise Unsupported("bias_add with data_format other than NHWC")
+        tensor, bias = block.split_bias(block.resolve(args.get(signature[0])), block.resolve(args.get(signature[1])))
+        return block.resolve(tensor), bias
+    if isinstance(expression, cst.BinaryOperation) and isinstance(expression.operator, cst.Add):
+        tensor, bias = block.split_bias(block.resolve(expression.left), block.resolve(expression.right))
+        return block.resolve(tensor), bias
+    return expression, None
+
+
+@dataclass(frozen=True)
+class SlimLayerArgs:
+    """The arguments slim's variable-backed layers share, read with slim's defaults."""
+
+    scope: str
+    activation: str | None
+    weights_initializer: Initializer
+    use_bias: bool
+    bias_initializer: Initializer | None
+    trainable: bool
+
+
+SLIM_NOT_CARRIED = (
+    "normalizer_fn",
+    "normalizer_params",
+    "weights_regularizer",
+    "biases_regularizer",
+    "reuse",
+    "variables_collections",
+    "outputs_collections",
+)
+
+
+def read_slim_layer_args(args: dict[str, cst.BaseExpression], facts: FileFacts) -> SlimLayerArgs:
+    for key in args:
+        if key in SLIM_NOT_CARRIED:
+            raise Unsupported(f"{key}= is not expanded yet")
+    if "scope" not in args:
+        raise Unsupported("no scope=: slim names the variables by call order ('Conv', 'Conv_1', 'fully_connected', ...)")
+    scope = literal(args["scope"], "the scope name")
+    if not isinstance(scope, str):
+        raise Unsupported("the scope name is only known at run time")
+    activation = "relu"
+    if "activation_fn" in args:
+        if is_literal(args["activation_fn"], None):
+            activation = None
+        elif facts.qname(args["activation_fn"]) in N.TF_ACTIVATIONS:
+            activation = N.TF_ACTIVATIONS[facts.qname(args["activation_fn"])]
+        else:
+            raise Unsupported(f"activation_fn={facts.code(args['activation_fn'])} is not a known activation")
+    weights_init = Initializer("glorot_uniform")
+    if "weights_initializer" in args:
+        weights_init = read_initializer(args["weights_initializer"], facts, "weights_initializer")
+    use_bias, bias_init = True, Initializer("zeros")
+    if "biases_initializer" in args:
+        if is_literal(args["biases_initializer"], None):
+            use_bias, bias_init = False, None
+        else:
+            bias_init = read_initializer(args["biases_initializer"], facts, "biases_initializer")
+    trainable = literal(args["trainable"], "trainable=") if "trainable" in args else True
+    if not isinstance(trainable, bool):
+        raise Unsupported("trainable= is only known at run time")
+    return SlimLayerArgs(scope, activation, weights_init, use_bias, bias_init, trainable)
+
+
+def slim_layer_keywords(layer, names: Names) -> list[cst.Arg]:
+    """activation_fn / initializers / trainable keywords for a slim layer, omitting slim's defaults."""
+    args = []
+    if layer.activation != "relu":
+        activation = cst.Name("None") if layer.activation is None else names.ref(ACTIVATION_FUNCTIONS[layer.activation])
+        args.append(keyword("activation_fn", activation))
+    if layer.weights_initializer not in (None, Initializer("glorot_uniform")):
+        args.append(keyword("weights_initializer", emit_initializer(layer.weights_initializer, names)))
+    if not layer.use_bias:
+        args.append(keyword("biases_initializer", cst.Name("None")))
+    elif layer.bias_initializer not in (None, Initializer("zeros")):
+        args.append(keyword("biases_initializer", emit_initializer(layer.bias_initializer, names)))
+    if not layer.trainable:
+        args.append(keyword("trainable", cst.Name("False")))
+    return args
+
+
+def emit_variable(local: str, graph_name: str, initializer: Initializer, shape: cst.BaseExpression, trainable: bool, names: Names):
+    """`local = tf.Variable(<initial value>, name='graph_name')`."""
+    extra = [] if trainable else [keyword("trainable", cst.Name("False"))]
+    return assign(local, cst.Call(names.ref(N.TF_VARIABLE), commas([
+        cst.Arg(emit_initial_value(initializer, shape, names)),
+        *extra,
+        keyword("name", string(graph_name)),
+    ])))  # fmt: skip
+
+
+def single_call(site: Site, qualified_names: tuple[str, ...]) -> tuple[Code | None, cst.Call] | None:
+    """`out = f(...)` or `return f(...)` with f one of `qualified_names` -> (output, call), else None."""
+    statement = site.statement
+    if not (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1):
+        return None
+    small = statement.body[0]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        output, call = Code(site.file.code(small.targets[0].target)), small.value
+    elif isinstance(small, cst.Return) and small.value is not None:
+        output, call = None, small.value
+    else:
+        return None
+    if not site.file.is_call_to(call, *qualified_names):
+        return None
+    return output, call
