@@ -160,7 +160,7 @@ def _run_paths(args, options, exclude) -> int:
     paths = []
     for item in discover(args.paths, exclude, respect_gitignore=not args.no_gitignore):
         if isinstance(item, Missing):
-            missing.append(FileOutcome(item.path, errors=[Finding(item.path, 0, "input", item.reason, "error")]))
+            missing.append(FileOutcome(item.path, errors=[Finding(item.path, 0, "path", item.reason, "error")]))
         else:
             paths.append(item)
     jobs = args.jobs or os.cpu_count() or 1

@@ -108,7 +108,8 @@ def _counted(reasons: Counter) -> list[str]:
 def totals(outcomes: Sequence[FileOutcome]) -> dict:
     refused = Counter(f.reason for o in outcomes for f in o.findings if f.kind == "refused")
     return {
-        "files_scanned": sum(1 for o in outcomes if o.result is not None),
+        # A path that could not be walked was not scanned; a file that failed to parse was.
+        "files_scanned": sum(1 for o in outcomes if not any(f.family == "path" for f in o.errors)),
         "files_rewritten": sum(1 for o in outcomes if o.changed),
         "blocks_rewritten": sum(len(o.result.rewrites) for o in outcomes if o.changed),
         "blocks_refused": sum(refused.values()),
@@ -174,8 +175,15 @@ def summary_table(outcomes: Sequence[FileOutcome], options: Options):
 
     t = totals(outcomes)
     verb = "rewritten" if options.write else "to rewrite"
-    table = Table(title=f"slimify -> {options.target}", title_justify="left", show_footer=True)
-    table.add_column("file", footer=f"{t['files_scanned']} scanned, {t['files_rewritten']} {'rewritten' if options.write else 'to change'}")
+    changed = "rewritten" if options.write else "to change"
+    caption = (
+        f"{t['files_scanned']} file(s) scanned, {t['files_rewritten']} {changed}, "
+        f"{t['blocks_rewritten']} block(s) -> {options.target}, {t['blocks_refused']} refused, {t['errors']} error(s)"
+    )
+    if options.verify:
+        caption += f", {t['verified']} verified, {t['unverified']} not verified"
+    table = Table(title=f"slimify -> {options.target}", title_justify="left", show_footer=True, caption=caption, caption_justify="left")
+    table.add_column("file", footer="total", overflow="fold")
     table.add_column(f"blocks {verb}", justify="right", footer=str(t["blocks_rewritten"]), style="green")
     table.add_column("refused (reason)", footer=str(t["blocks_refused"]), style="yellow")
     table.add_column("errors", justify="right", footer=str(t["errors"]), style="red")
