@@ -166,6 +166,70 @@ TORCH_FLATTEN = "torch.flatten"
 TORCH_CAT = ("torch.cat", "torch.concat", "torch.concatenate")
 
 
+# Keras layers and models (canonical: `tf.keras.layers.X`, `keras.layers.X` both fold to `keras.layers.X`).
+KERAS = "keras"
+KERAS_SEQUENTIAL = "keras.Sequential"
+KERAS_MODEL = "keras.Model"
+KERAS_INPUT = ("keras.Input", "keras.layers.Input")
+KERAS_LAYER_KINDS = {
+    "keras.layers.Conv2D": "Conv2D",
+    "keras.layers.Convolution2D": "Conv2D",
+    "keras.layers.Dense": "Dense",
+    "keras.layers.MaxPool2D": "MaxPool2D",
+    "keras.layers.MaxPooling2D": "MaxPool2D",
+    "keras.layers.AveragePooling2D": "AvgPool2D",
+    "keras.layers.AvgPool2D": "AvgPool2D",
+    "keras.layers.GlobalAveragePooling2D": "GlobalAvgPool2D",
+    "keras.layers.GlobalAvgPool2D": "GlobalAvgPool2D",
+    "keras.layers.Flatten": "Flatten",
+    "keras.layers.Dropout": "Dropout",
+    "keras.layers.BatchNormalization": "BatchNorm",
+    "keras.layers.Activation": "Activation",
+    "keras.layers.ReLU": "ReLU",
+    "keras.layers.Softmax": "Softmax",
+    "keras.layers.InputLayer": "InputLayer",
+    "keras.layers.Add": "Add",
+    "keras.layers.Concatenate": "Concatenate",
+}
+KERAS_LAMBDA = "keras.layers.Lambda"
+
+# PyTorch modules and functions.
+TORCH = "torch"
+TORCH_MODULE = "torch.nn.Module"
+TORCH_SEQUENTIAL = "torch.nn.Sequential"
+TORCH_LAYER_KINDS = {
+    "torch.nn.Conv2d": "Conv2d",
+    "torch.nn.Linear": "Linear",
+    "torch.nn.MaxPool2d": "MaxPool2d",
+    "torch.nn.AvgPool2d": "AvgPool2d",
+    "torch.nn.AdaptiveAvgPool2d": "AdaptiveAvgPool2d",
+    "torch.nn.Flatten": "Flatten",
+    "torch.nn.Dropout": "Dropout",
+    "torch.nn.BatchNorm2d": "BatchNorm",
+    "torch.nn.BatchNorm1d": "BatchNorm",
+    "torch.nn.ReLU": "ReLU",
+    "torch.nn.Tanh": "Tanh",
+    "torch.nn.Sigmoid": "Sigmoid",
+    "torch.nn.Softmax": "Softmax",
+    "torch.nn.LogSoftmax": "LogSoftmax",
+}
+# Functions applied in `forward`, by the activation they compute (see ir.ACTIVATIONS).
+TORCH_ACTIVATION_FUNCTIONS = {
+    "torch.nn.functional.relu": "relu",
+    "torch.relu": "relu",
+    "torch.nn.functional.tanh": "tanh",
+    "torch.tanh": "tanh",
+    "torch.nn.functional.sigmoid": "sigmoid",
+    "torch.sigmoid": "sigmoid",
+    "torch.nn.functional.softmax": "softmax",
+    "torch.softmax": "softmax",
+    "torch.nn.functional.log_softmax": "log_softmax",
+    "torch.log_softmax": "log_softmax",
+}
+TORCH_FLATTEN = "torch.flatten"
+TORCH_CAT = ("torch.cat", "torch.concat", "torch.concatenate")
+
+
 def canonical(qualified_name: str) -> str:
     """Fold the spellings of one API onto one name."""
     for prefix, replacement in _CANONICAL_PREFIXES:

@@ -1,0 +1,470 @@
+"""Keras models <-> the model IR: `Sequential` definitions in, Keras code out.
+
+Before (keras):
+    model = Sequential()
+    model.add(Conv2D(32, (3, 3), activation='relu', input_shape=(32, 32, 3)))
+    model.add(MaxPool2D())
+    model.add(Flatten())
+    model.add(Dense(10, activation='softmax'))
+
+After (torch, emitted by codemods/torch_module.py):
+    model = nn.Sequential(
+        nn.Conv2d(3, 32, (3, 3)),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(7200, 10),
+        nn.Softmax(dim=1),
+    )
+
+Recognizes `X = Sequential([...])`, `return Sequential([...])` and `X = Sequential()` followed by
+`X.add(...)` lines, with layers spelled `keras.layers.X`, `tf.keras.layers.X` or imported from
+either: Conv2D, Dense, MaxPool2D / AveragePooling2D, GlobalAveragePooling2D, Flatten, Dropout,
+BatchNormalization, Activation / ReLU / Softmax and `activation=` (relu, tanh, sigmoid, softmax,
+log_softmax). The input shape comes from `input_shape=` on the first layer or a leading
+`keras.Input(shape=...)` / `InputLayer`; PyTorch needs it for `in_channels` / `in_features`.
+The model keeps its variable (or the function returning it keeps its name). Inputs change
+layout: Keras takes NHWC, the PyTorch model NCHW; `slimify.model_port` carries trained weights.
+
+Refuses when: the input shape is unknown or has unknown spatial sizes a layer needs; a layer is
+a `Lambda`, a custom class or a variable defined elsewhere (it may be shared); an argument is not
+a literal or has no PyTorch counterpart (initializers, regularizers, dilation, `data_format`,
+BatchNormalization on another axis); the layers do not fit the input shape; a flattened image
+reaches anything but a Dense layer (NHWC and NCHW flatten in different orders); the model
+variable is used after its definition (`model.compile(...)` has no PyTorch counterpart).
+
+Reverse (torch -> keras, recognized by codemods/torch_module.py): an `nn.Sequential` becomes a
+`keras.Sequential([...])`; a `class Net(nn.Module)` becomes `class Net(keras.Model)` with the
+same attribute names and a `call` that mirrors `forward`, functional ops spelled `keras.ops.*`.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from slimify import ir
+from slimify import names as N
+from slimify.ir import Activation, BatchNorm, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, Model, Node, Pool2D
+from slimify.model_syntax import (
+    Unsupported,
+    bind,
+    code,
+    flag,
+    float_text,
+    integer,
+    literal,
+    number,
+    pair,
+    size_text,
+)
+from slimify.rewrite import Names, Recognized, Refusal, Site
+
+FAMILY = "keras_model"
+
+_ACTIVATIONS = {"relu", "tanh", "sigmoid", "softmax", "log_softmax"}
+
+# Positional order of the constructors we read; `input_shape` and `name` are accepted by every layer.
+_SIGNATURES = {
+    "Conv2D": ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups", "activation", "use_bias"),
+    "Dense": ("units", "activation", "use_bias"),
+    "MaxPool2D": ("pool_size", "strides", "padding", "data_format"),
+    "AvgPool2D": ("pool_size", "strides", "padding", "data_format"),
+    "GlobalAvgPool2D": ("data_format", "keepdims"),
+    "Flatten": ("data_format",),
+    "Dropout": ("rate",),
+    "BatchNorm": ("axis", "momentum", "epsilon", "center", "scale"),
+    "Activation": ("activation",),
+    "ReLU": (),
+    "Softmax": ("axis",),
+    "InputLayer": ("shape", "batch_size", "input_shape"),
+}
+_COMMON = ("input_shape", "name")
+
+
+class KerasSequential:
+    """keras -> IR: a `Sequential` model, built from a list or by `.add(...)` calls."""
+
+    family = FAMILY
+    dialect = "keras"
+    markers = ("Sequential",)
+
+    def recognize(self, site: Site) -> Recognized | Refusal | None:
+        found = _sequential_statement(site)
+        if found is None:
+            return None
+        target, call = found
+        facts = site.file
+        try:
+            layer_nodes, span = self._layer_expressions(site, target, call)
+            model = _read_layers(layer_nodes, facts, target or _function_name(site) or "model")
+            if target is not None and span:
+                _refuse_later_use(site, target, span)
+        except Unsupported as reason:
+            return Refusal(FAMILY, facts.line_of(site.statement), f"Keras model not translated: {reason}")
+        model.extras["target"] = target
+        return Recognized(FAMILY, span, model, releases=(N.KERAS, N.TENSORFLOW))
+
+    @staticmethod
+    def _layer_expressions(site: Site, target: str | None, call: cst.Call) -> tuple[list[cst.BaseExpression], int]:
+        args = bind(call, ("layers", "trainable", "name"), "Sequential")
+        if set(args) - {"layers", "name"}:
+            raise Unsupported("Sequential(trainable=...) is not carried over")
+        if "layers" in args:
+            layers = args["layers"]
+            if not isinstance(layers, (cst.List, cst.Tuple)) or any(e.__class__ is not cst.Element for e in layers.elements):
+                raise Unsupported("the layer list is not written out")
+            return [element.value for element in layers.elements], 1
+        if target is None:
+            raise Unsupported("an empty Sequential() is returned")
+        expressions = []
+        for statement in site.body[site.index + 1 :]:
+            added = _added_layer(statement, target)
+            if added is None:
+                break
+            expressions.append(added)
+        if not expressions:
+            raise Unsupported(f"no `{target}.add(...)` follows `{target} = Sequential()`")
+        return expressions, 1 + len(expressions)
+
+
+def _sequential_statement(site: Site) -> tuple[str | None, cst.Call] | None:
+    """(`model`, the Sequential call) for `model = Sequential(...)`; (None, call) for `return`."""
+    statement = site.statement
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+        target, value = small.targets[0].target.value, small.value
+    elif isinstance(small, cst.Return) and small.value is not None and site.function is not None:
+        target, value = None, small.value
+    else:
+        return None
+    if not site.file.is_call_to(value, N.KERAS_SEQUENTIAL):
+        return None
+    return target, value
+
+
+def _function_name(site: Site) -> str | None:
+    function = site.function
+    return function.name.value if function is not None else None
+
+
+def _added_layer(statement: cst.BaseStatement, target: str) -> cst.BaseExpression | None:
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
+        return None
+    call = small.value
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and func.attr.value == "add" and isinstance(func.value, cst.Name)):
+        return None
+    if func.value.value != target or len(call.args) != 1 or call.args[0].keyword or call.args[0].star:
+        return None
+    return call.args[0].value
+
+
+def _refuse_later_use(site: Site, target: str, span: int) -> None:
+    """`model.compile(...)`, `model.fit(...)` after the definition would break in PyTorch."""
+    consumed = {id(s) for s in site.body[site.index : site.index + span]}
+    uses: list[str] = []
+
+    class _Uses(cst.CSTVisitor):
+        def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+            return id(node) not in consumed
+
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            if isinstance(node.value, cst.Name) and node.value.value == target:
+                uses.append(node.attr.value)
+
+    scope = site.function if site.function is not None else site.file.module
+    scope.visit(_Uses())
+    if uses:
+        raise Unsupported(f"`{target}.{uses[0]}` is used after the definition; Keras model methods have no PyTorch counterpart")
+
+
+def _read_layers(expressions: list[cst.BaseExpression], facts, name: str) -> Model:
+    input_shape: tuple | None = None
+    nodes: list[Node] = []
+    previous = "input"
+    for position, expression in enumerate(expressions):
+        if not isinstance(expression, cst.Call):
+            raise Unsupported(f"layer `{code(expression)}` is defined elsewhere and may be shared")
+        qualified = facts.qname(expression.func)
+        if qualified in N.KERAS_INPUT:
+            if position:
+                raise Unsupported("Input is not the first layer")
+            input_shape = _shape(bind(expression, ("shape",), "Input").get("shape"))
+            continue
+        if qualified == N.KERAS_LAMBDA:
+            raise Unsupported("a Lambda layer runs arbitrary code")
+        kind = N.KERAS_LAYER_KINDS.get(qualified or "")
+        if kind is None or kind not in _SIGNATURES:
+            raise Unsupported(f"`{code(expression.func)}` is a custom or unsupported layer")
+        args = bind(expression, _SIGNATURES[kind] + _COMMON, kind)
+        if "input_shape" in args:
+            if nodes or input_shape is not None:
+                raise Unsupported("input_shape is given on a layer that is not the first")
+            input_shape = _shape(args["input_shape"])
+        if kind == "InputLayer":
+            input_shape = _shape(args.get("shape") or args.get("input_shape"))
+            continue
+        for layer in _layers(kind, args):
+            node = Node(f"layer{len(nodes)}", layer, (previous,))
+            nodes.append(node)
+            previous = node.name
+    if input_shape is None:
+        raise Unsupported("the input shape is unknown; PyTorch needs in_channels / in_features: give the first layer input_shape=")
+    model = Model(name, input_shape, tuple(nodes), (previous,), {"style": "sequential"})
+    try:
+        ir.output_shapes(model)
+    except ir.ShapeError as error:
+        raise Unsupported(str(error)) from None
+    flattened = ir.unabsorbed_flatten(model)
+    if flattened is not None:
+        raise Unsupported("a flattened image reaches something other than a Dense layer (NHWC and NCHW flatten in different orders)")
+    return model
+
+
+def _shape(node: cst.BaseExpression | None) -> tuple[int, ...]:
+    value = literal(node, "the input shape")
+    if not isinstance(value, tuple) or len(value) != 3 or not all(type(v) is int for v in value):
+        raise Unsupported(f"the input shape `{code(node) if node is not None else None}` is not (height, width, channels)")
+    return value
+
+
+def _activation(node: cst.BaseExpression | None) -> str | None:
+    value = literal(node, "activation")
+    if value is None or value == "linear":
+        return None
+    if value not in _ACTIVATIONS:
+        raise Unsupported(f"activation {value!r} is not translated")
+    return value
+
+
+def _padding(node: cst.BaseExpression | None) -> str:
+    value = literal(node, "padding")
+    if value is None:
+        return "VALID"
+    if not isinstance(value, str) or value.lower() not in ("valid", "same"):
+        raise Unsupported(f"padding {value!r} is not 'valid' or 'same'")
+    return value.upper()
+
+
+def _channels_last(args: dict) -> None:
+    if literal(args.get("data_format"), "data_format") not in (None, "channels_last"):
+        raise Unsupported("data_format other than channels_last is not carried over")
+
+
+def _layers(kind: str, args: dict) -> list[ir.Layer]:
+    """The IR layers for one Keras layer (an activation argument is a separate layer)."""
+    if kind == "Conv2D":
+        _channels_last(args)
+        if pair(args.get("dilation_rate"), "dilation_rate", 1) != (1, 1) or integer(args.get("groups"), "groups", 1) != 1:
+            raise Unsupported("dilated or grouped convolutions are not translated")
+        layer = Conv2D(
+            filters=integer(args.get("filters"), "filters"),
+            kernel_size=pair(args.get("kernel_size"), "kernel_size"),
+            strides=pair(args.get("strides"), "strides", 1),
+            padding=_padding(args.get("padding")),
+            use_bias=flag(args.get("use_bias"), "use_bias", True),
+        )
+        return _with_activation(layer, args)
+    if kind == "Dense":
+        units = integer(args.get("units"), "units")
+        return _with_activation(Dense(units=units, use_bias=flag(args.get("use_bias"), "use_bias", True)), args)
+    if kind in ("MaxPool2D", "AvgPool2D"):
+        _channels_last(args)
+        size = pair(args.get("pool_size"), "pool_size", 2)
+        strides = pair(args.get("strides"), "strides") if literal(args.get("strides"), "strides") is not None else size
+        return [Pool2D("max" if kind == "MaxPool2D" else "avg", size, strides, _padding(args.get("padding")))]
+    if kind == "GlobalAvgPool2D":
+        _channels_last(args)
+        return [GlobalAvgPool2D(keepdims=flag(args.get("keepdims"), "keepdims", False))]
+    if kind == "Flatten":
+        _channels_last(args)
+        return [Flatten()]
+    if kind == "Dropout":
+        rate = literal(args.get("rate"), "rate")
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)):
+            raise Unsupported("the dropout rate is not a number")
+        return [Dropout(rate=rate)]
+    if kind == "BatchNorm":
+        if integer(args.get("axis"), "axis", -1) not in (-1, 3):
+            raise Unsupported("BatchNormalization over an axis other than the channels")
+        center, scale = flag(args.get("center"), "center", True), flag(args.get("scale"), "scale", True)
+        if center != scale:
+            raise Unsupported("BatchNormalization with only one of center / scale (PyTorch's affine is both)")
+        epsilon = number(args.get("epsilon"), "epsilon", 1e-3)
+        momentum = number(args.get("momentum"), "momentum", 0.99)
+        return [BatchNorm(epsilon=epsilon, momentum=momentum, center=center, scale=scale)]
+    if kind == "Activation":
+        activation = _activation(args.get("activation"))
+        return [Activation(activation)] if activation else []
+    if kind == "ReLU":
+        return [Activation("relu")]
+    if kind == "Softmax":
+        if integer(args.get("axis"), "axis", -1) != -1:
+            raise Unsupported("Softmax over an axis other than the last")
+        return [Activation("softmax")]
+    raise Unsupported(f"{kind} is not translated")
+
+
+def _with_activation(layer, args: dict) -> list[ir.Layer]:
+    activation = _activation(args.get("activation"))
+    return [layer, Activation(activation)] if activation else [layer]
+
+
+# ---------------------------------------------------------------------------------------------
+# IR -> Keras
+
+
+class KerasModelEmitter:
+    """IR -> keras: `keras.Sequential([...])` for a sequential IR, a `keras.Model` subclass for a module."""
+
+    dialect = "keras"
+    layer_types = (Model,)
+
+    def emit(self, model: Model, names: Names) -> list[cst.BaseStatement] | Refusal:
+        try:
+            if model.extras.get("style") == "module":
+                return [_emit_module(model, names)]
+            return [_emit_sequential(model, names)]
+        except Unsupported as reason:
+            return Refusal(FAMILY, model.extras.get("line", 1), f"no Keras translation: {reason}")
+
+
+def _ref(names: Names, qualified: str) -> str:
+    return code(names.ref(qualified))
+
+
+def keras_layer(layer: ir.Layer, names: Names) -> list[str]:
+    """Keras constructor calls for one IR layer (explicit padding adds a ZeroPadding2D)."""
+    layers = lambda kind: _ref(names, f"keras.layers.{kind}")  # noqa: E731
+    if isinstance(layer, Conv2D):
+        made = []
+        if layer.pads is not None:
+            top, bottom, left, right = layer.pads
+            made.append(f"{layers('ZeroPadding2D')}((({top}, {bottom}), ({left}, {right})))")
+        args = [str(layer.filters), size_text(tuple(layer.kernel_size))]
+        if layer.strides != (1, 1):
+            args.append(f"strides={size_text(tuple(layer.strides))}")
+        if layer.padding == "SAME":
+            args.append("padding='same'")
+        if not layer.use_bias:
+            args.append("use_bias=False")
+        made.append(f"{layers('Conv2D')}({', '.join(args)})")
+        return made
+    if isinstance(layer, Dense):
+        args = [str(layer.units)] + ([] if layer.use_bias else ["use_bias=False"])
+        return [f"{layers('Dense')}({', '.join(args)})"]
+    if isinstance(layer, Pool2D):
+        if layer.ceil_mode:
+            raise Unsupported("pooling with ceil_mode=True")
+        kind = "MaxPool2D" if layer.kind == "max" else "AveragePooling2D"
+        args = [size_text(tuple(layer.pool_size))]
+        if tuple(layer.strides) != tuple(layer.pool_size):
+            args.append(f"strides={size_text(tuple(layer.strides))}")
+        if layer.padding == "SAME":
+            args.append("padding='same'")
+        return [f"{layers(kind)}({', '.join(args)})"]
+    if isinstance(layer, GlobalAvgPool2D):
+        return [f"{layers('GlobalAveragePooling2D')}({'keepdims=True' if layer.keepdims else ''})"]
+    if isinstance(layer, Flatten):
+        return [f"{layers('Flatten')}()"]
+    if isinstance(layer, Dropout):
+        return [f"{layers('Dropout')}({layer.rate})"]
+    if isinstance(layer, BatchNorm):
+        args = [f"epsilon={float_text(layer.epsilon)}", f"momentum={float_text(layer.momentum)}"]
+        if not layer.center:
+            args += ["center=False", "scale=False"]
+        return [f"{layers('BatchNormalization')}({', '.join(args)})"]
+    if isinstance(layer, Activation):
+        if layer.axis != -1:
+            raise Unsupported(f"{layer.kind} over an axis other than the channels")
+        if layer.kind == "relu":
+            return [f"{layers('ReLU')}()"]
+        if layer.kind == "softmax":
+            return [f"{layers('Softmax')}()"]
+        return [f"{layers('Activation')}({layer.kind!r})"]
+    raise Unsupported(f"{type(layer).__name__} has no Keras layer here")
+
+
+def _emit_sequential(model: Model, names: Names) -> cst.BaseStatement:
+    # LibCST keeps the lines inside brackets relative to the enclosing block's indentation.
+    indent, inner = "", "    "
+    lines = [f"{inner}{made}," for node in model.nodes for made in keras_layer(node.layer, names)]
+    call = f"{_ref(names, N.KERAS_SEQUENTIAL)}([\n" + "\n".join(lines) + f"\n{indent}])"
+    target = model.extras.get("target")
+    return cst.parse_statement(f"return {call}\n" if target is None else f"{target} = {call}\n")
+
+
+_OPS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "softmax": "softmax", "log_softmax": "log_softmax"}
+
+
+def _emit_module(model: Model, names: Names) -> cst.BaseStatement:
+    """`class Net(keras.Model)`: the same attributes in `__init__`, a `call` mirroring `forward`."""
+    attributes: dict[str, ir.Layer] = model.extras["attributes"]
+    indent = "    "
+    lines = [f"class {model.name}({_ref(names, N.KERAS_MODEL)}):"]
+    if model.extras.get("docstring"):
+        lines.append(f"{indent}{model.extras['docstring']}")
+        lines.append("")
+    lines.append(f"{indent}def __init__(self):")
+    lines.append(f"{indent * 2}super().__init__()")
+    for attribute, layer in attributes.items():
+        made = keras_layer(layer, names)
+        value = made[0] if len(made) == 1 else f"{_ref(names, N.KERAS_SEQUENTIAL)}([{', '.join(made)}])"
+        lines.append(f"{indent * 2}self.{attribute} = {value}")
+    lines.append("")
+    parameter = model.extras["parameter"]
+    lines.append(f"{indent}def call(self, {parameter}):")
+    by_name = {node.name: node for node in model.nodes}
+    bound: dict[str, str] = {parameter: "input"}  # variable -> the node it holds, replaying forward
+
+    reads = model.extras.get("reads", {})
+
+    def expression(name: str, spelled: str | None = None) -> str:
+        # A value forward read from a variable is read from the same variable here: both
+        # programs bind the same variables in the same order.
+        if spelled is not None and bound.get(spelled) == name:
+            return spelled
+        for variable, value in reversed(bound.items()):  # the latest name, as `out + identity` wrote it
+            if value == name:
+                return variable
+        node = by_name[name]
+        spellings = reads.get(name, ()) or (None,) * len(node.inputs)
+        args = [expression(i, v) for i, v in zip(node.inputs, spellings, strict=True)]
+        layer = node.layer
+        if node.attribute is not None:
+            return f"self.{node.attribute}({args[0]})"
+        if isinstance(layer, Activation):
+            op = _ref(names, f"keras.ops.{_OPS[layer.kind]}")
+            return f"{op}({args[0]}, axis=-1)" if layer.kind in ("softmax", "log_softmax") else f"{op}({args[0]})"
+        if isinstance(layer, Flatten):
+            reshape = _ref(names, "keras.ops.reshape")
+            if layer.size is not None:
+                size = layer.size.text if isinstance(layer.size, ir.Code) else layer.size
+                return f"{reshape}({args[0]}, (-1, {size}))"
+            if args[0] not in bound:
+                raise Unsupported("a flatten of an unnamed expression (assign it to a variable first)")
+            return f"{reshape}({args[0]}, ({_ref(names, 'keras.ops.shape')}({args[0]})[0], -1))"
+        if isinstance(layer, ir.Add):
+            return " + ".join(args)
+        if isinstance(layer, ir.Concatenate):
+            return f"{_ref(names, 'keras.ops.concatenate')}([{', '.join(args)}], axis=-1)"
+        raise Unsupported(f"{type(layer).__name__} in forward has no Keras op here")
+
+    for variable, node_name, spelled in model.extras["statements"]:
+        value = expression(node_name, spelled)
+        if variable is None:
+            lines.append(f"{indent * 2}return {value}")
+            continue
+        bound.pop(variable, None)
+        bound[variable] = node_name
+        lines.append(f"{indent * 2}{variable} = {value}")
+    return cst.parse_statement("\n".join(lines) + "\n")
+
+
+RECOGNIZERS = [KerasSequential()]
+EMITTERS = [KerasModelEmitter()]
