@@ -75,14 +75,7 @@ class FoldPool:
         padding = tf1.literal(args.get("padding"), "padding")
         if padding not in ("SAME", "VALID"):
             raise Unsupported("padding is only known at run time")
-        scope = None
-        if "name" in args:
-            scope = tf1.literal(args["name"], "the op name")
-            if not isinstance(scope, str):
-                raise Unsupported("the op name is only known at run time")
-            for node, text in facts.string_literals:
-                if (text == scope or text.startswith((scope + "/", scope + ":"))) and node is not args["name"]:
-                    raise Unsupported(f"line {facts.line_of(node)} names {text!r}, an op whose name would change")
+        scope = tf1.op_name_as_scope(args.get("name"), facts)
         layer = Pool2D(kind=_TF_OPS[qualified], pool_size=(ksize[1], ksize[2]), strides=(strides[1], strides[2]), padding=padding)
         return LayerCall(layer=layer, inputs=Code(facts.code(inputs)), output=output, scope=scope)
 

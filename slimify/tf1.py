@@ -705,3 +705,17 @@ def single_call(site: Site, qualified_names: tuple[str, ...]) -> tuple[Code | No
     if not site.file.is_call_to(call, *qualified_names):
         return None
     return output, call
+
+
+def op_name_as_scope(name: cst.BaseExpression | None, facts: FileFacts) -> str | None:
+    """A variable-free op's literal `name=`, to become slim's `scope=`; refuses a name that
+    other code looks up (slim's op is `<scope>/<Op>`, not `<scope>`)."""
+    if name is None or is_literal(name, None):
+        return None
+    scope = literal(name, "the op name")
+    if not isinstance(scope, str):
+        raise Unsupported("the op name is only known at run time")
+    for node, text in facts.string_literals:
+        if (text == scope or text.startswith((scope + "/", scope + ":"))) and node is not name:
+            raise Unsupported(f"line {facts.line_of(node)} names {text!r}, an op whose name would change")
+    return scope
