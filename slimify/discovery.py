@@ -111,6 +111,10 @@ class _GitIgnores:
                 ignores.enter(current)
                 for part in Path(absolute).relative_to(directory).parts:
                     current = os.path.join(current, part)
+                    if ignores.ignored(current, is_dir=True):
+                        # The user named an ignored directory (a vendored tree, site-packages):
+                        # walk it, as a file given by name is taken.
+                        return None
                     ignores.enter(current)
                 return ignores
         return None  # not in a git repository: there is no .gitignore to respect

@@ -35,6 +35,8 @@ def test_gitignore_nested_and_negated_and_info_exclude(tmp_path):
     # a file given by name is taken even if ignored (as ruff does); --no-gitignore walks everything
     assert found(tmp_path / "pkg" / "local.py") == [str(tmp_path / "pkg" / "local.py")]
     assert len(found(tmp_path, respect_gitignore=False)) == 7
+    # an ignored directory given by name is walked, like an ignored file given by name
+    assert found(tmp_path / "data") == [str(tmp_path / "data" / "loader.py")]
 
 
 def test_gitignore_only_inside_a_git_repository(tmp_path):
