@@ -17,7 +17,9 @@ H * W * C is only known at run time (if it does not, the source silently changes
 `name=` is given (only op names would change, but reshape ops are looked up by name often enough).
 
 Reverse (slim -> tf): `slim.flatten(x)` becomes
-`tf.reshape(x, [-1, x.get_shape()[1:].num_elements()])`. Refuses an input that is an expression
+`tf.reshape(x, [-1, x.get_shape()[1:].num_elements()])`. A `Flatten(size=n)` (a reshape whose
+size another family read from a weight's shape) is emitted as `tf.reshape(x, [-1, n])` for both
+targets: that is what the source says, and it is not provably `slim.flatten`. Refuses an input that is an expression
 (it would be evaluated twice), `outputs_collections=`, `scope=`, `slim.arg_scope` in the file.
 """
 
@@ -63,7 +65,7 @@ class FoldFlatten:
             pass
         elif tf1.is_literal(second, -1) and _batch_of(first, source, facts):
             pass
-        elif tf1.is_literal(first, -1):
+        elif tf1.is_literal(first, -1) and _plain_size(second):
             return Refusal(
                 FAMILY,
                 facts.line_of(site.statement),
@@ -75,6 +77,14 @@ class FoldFlatten:
         if "name" in args:
             return Refusal(FAMILY, facts.line_of(site.statement), "flatten not folded: the reshape op's name= would change")
         return Recognized(FAMILY, 1, LayerCall(Flatten(), Code(source), output, None), releases=(N.TENSORFLOW,))
+
+
+def _plain_size(node: cst.BaseExpression) -> bool:
+    """A size written as numbers and names (`7 * 7 * 64`, `dim`); other spellings (a weight's
+    shape, a call) are left to other families (helper_functions reads `W['wd1'].get_shape()`)."""
+    if isinstance(node, (cst.Integer, cst.Name)):
+        return True
+    return isinstance(node, cst.BinaryOperation) and _plain_size(node.left) and _plain_size(node.right)
 
 
 def _shape_tail(node: cst.BaseExpression, source: str, facts: FileFacts) -> bool:
@@ -150,7 +160,7 @@ class SlimFlattenEmitter:
 
     def emit(self, call: LayerCall, names: Names) -> list[cst.BaseStatement] | Refusal:
         if call.layer.size is not None:
-            return Refusal(FAMILY, 0, "a flatten to a stated size is not provably slim.flatten")
+            return [_reshape_to_size(call, names)]
         value = cst.Call(names.ref("tf_slim.flatten"), [cst.Arg(cst.parse_expression(call.inputs.text))])
         return [tf1.assign_or_return(call.output, value)]
 
@@ -161,11 +171,18 @@ class TfFlattenEmitter:
 
     def emit(self, call: LayerCall, names: Names) -> list[cst.BaseStatement] | Refusal:
         if call.layer.size is not None:
-            return Refusal(FAMILY, 0, "a flatten to a stated size is not expanded")
+            return [_reshape_to_size(call, names)]
         tensor = call.inputs.text
         shape = cst.parse_expression(f"[-1, {tensor}.get_shape()[1:].num_elements()]")
         value = cst.Call(names.ref(N.TF_RESHAPE), tf1.commas([cst.Arg(cst.parse_expression(tensor)), cst.Arg(shape)]))
         return [tf1.assign_or_return(call.output, value)]
+
+
+def _reshape_to_size(call: LayerCall, names: Names) -> cst.BaseStatement:
+    """A flatten whose size the source states (not provably slim.flatten): said again as it was."""
+    shape = cst.List([cst.Element(cst.parse_expression("-1")), cst.Element(tf1.expression(call.layer.size))])
+    value = cst.Call(names.ref(N.TF_RESHAPE), tf1.commas([cst.Arg(cst.parse_expression(call.inputs.text)), cst.Arg(shape)]))
+    return tf1.assign_or_return(call.output, value)
 
 
 RECOGNIZERS = [FoldFlatten(), SlimFlatten()]

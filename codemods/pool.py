@@ -10,8 +10,9 @@ slim's defaults are stride 2 and padding VALID, so a stride of 2 is left out and
 stride or SAME padding is written; `name=` becomes `scope=` (pools have no variables; only the
 op's name changes, from `pool1` to `pool1/MaxPool`). `tf.nn.max_pool2d` / `avg_pool2d` too.
 
-Refuses when: `ksize` / `strides` are not literal lists of four ints (e.g. a helper's `k`
-parameter: only known at run time) or pool over the batch or channel axis; padding is not a
+Refuses when: `ksize` / `strides` are not literal lists of four ints or pool over the batch or
+channel axis (sizes that are the enclosing function's parameters, as in a `maxpool2d(x, k)`
+helper, are no candidate here: helper_functions folds the helper's call sites); padding is not a
 literal SAME / VALID; `data_format` is not NHWC; the op's name is looked up elsewhere in the file.
 
 Reverse (slim -> tf): `slim.max_pool2d(x, k, stride=s, padding=p, scope='n')` becomes
@@ -26,6 +27,7 @@ import libcst as cst
 
 from slimify import names as N
 from slimify import tf1
+from slimify.dataflow import names_read
 from slimify.ir import Code, LayerCall, Pool2D
 from slimify.rewrite import Names, Recognized, Refusal, Site
 from slimify.tf1 import Unsupported
@@ -52,6 +54,8 @@ class FoldPool:
         output, call = found
         facts = site.file
         qualified = facts.qname(call.func)
+        if _sizes_are_parameters(call, site):
+            return None  # a helper such as `maxpool2d(x, k)`: its call sites decide (helper_functions)
         try:
             layer_call = self._read(call, qualified, output, site)
         except Unsupported as reason:
@@ -78,6 +82,15 @@ class FoldPool:
         scope = tf1.op_name_as_scope(args.get("name"), facts)
         layer = Pool2D(kind=_TF_OPS[qualified], pool_size=(ksize[1], ksize[2]), strides=(strides[1], strides[2]), padding=padding)
         return LayerCall(layer=layer, inputs=Code(facts.code(inputs)), output=output, scope=scope)
+
+
+def _sizes_are_parameters(call: cst.Call, site: Site) -> bool:
+    function = site.function
+    if function is None:
+        return False
+    parameters = {p.name.value for p in (*function.params.posonly_params, *function.params.params, *function.params.kwonly_params)}
+    sizes = [a.value for a in call.args if a.keyword is None or a.keyword.value in ("ksize", "strides", "padding")][1:]
+    return any(names_read(size) & parameters for size in sizes)
 
 
 def _four(node: cst.BaseExpression | None, what: str) -> list[int]:

@@ -97,8 +97,15 @@ def _build(tf, source: str, name: str, shape: tuple[int, ...]):
     return graph, x, y, variables, saver, init
 
 
-def compare_tf_graphs(before: str, after: str, input_shapes, *, seed: int = 0) -> VerificationResult:
-    """Run `before` and `after` (TF1 graph code) on the same inputs and weights; see module doc."""
+def compare_tf_graphs(
+    before: str, after: str, input_shapes, *, seed: int = 0, name_map: dict[str, str] | None = None
+) -> VerificationResult:
+    """Run `before` and `after` (TF1 graph code) on the same inputs and weights; see module doc.
+
+    `name_map` (old variable name -> new, as `--name-map` writes it) is for rewrites that rename
+    variables: the before-checkpoint is then restored into the after-graph through the map, so
+    the map itself is what is proven (a wrong or missing entry fails the restore or the outputs).
+    """
     tf = _tf()
     shapes = [tuple(s) for s in input_shapes]
     _check_shapes(shapes)
@@ -107,6 +114,15 @@ def compare_tf_graphs(before: str, after: str, input_shapes, *, seed: int = 0) -
     for run, shape in enumerate(shapes):
         g1, x1, y1, vars1, saver1, init1 = _build(tf, before, "before", shape)
         g2, x2, y2, vars2, saver2, init2 = _build(tf, after, "after", shape)
+        if name_map is not None:
+            unmapped = sorted(set(vars1) - set(name_map))
+            if unmapped:
+                return VerificationResult(False, message=f"variables missing from the name map: {unmapped}", variables=vars1)
+            vars1 = {name_map[k]: v for k, v in vars1.items()}
+            with g2.as_default():
+                by_name = {v.op.name: v for v in tf.global_variables()}
+                # Saver(var_list={name in checkpoint: variable}) restores across the rename.
+                saver2 = tf.train.Saver({old: by_name[new] for old, new in name_map.items() if new in by_name}) if by_name else None
         if vars1 != vars2:
             return VerificationResult(False, message=_describe_variable_difference(vars1, vars2), variables=vars1)
         feed = _random_input(shape, seed + run)

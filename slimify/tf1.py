@@ -415,12 +415,28 @@ def read_scoped_layer(statement: cst.With, site: Site, match_layer: Callable) ->
     unused = sorted({ops[i][0] for i in range(len(ops)) if i not in block.resolved})
     if unused:
         raise Unsupported(f"{', '.join(unused)} is computed but not part of the layer")
-    if names_read(inputs) & local_names:
+    if _reads_block_value(inputs, block, set(variables) | ({scope_var} if scope_var else set())):
         raise Unsupported("the layer's input is computed inside the block")
     read_later = site.read_after(local_names, 1)
     if read_later:
         raise Unsupported(f"{', '.join(sorted(read_later))} is read after the block (weights or tensors kept for later use)")
     return LayerCall(layer=layer, inputs=Code(facts.code(inputs)), output=output, scope=scope)
+
+
+def _reads_block_value(inputs: cst.BaseExpression, block: ScopedBlock, block_names: set[str]) -> bool:
+    """Whether the input reads a variable or a temporary of the block. A temporary's name read
+    before the block first binds it (`x = tf.nn.conv2d(x, ...)`) is the outer value: fine."""
+    if names_read(inputs) & block_names:
+        return True
+    found = []
+
+    class _Bound(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            if id(node) in block.binding:
+                found.append(node)
+
+    inputs.visit(_Bound())
+    return bool(found)
 
 
 def _scope_name(call: cst.Call, scope_call: str) -> str:
