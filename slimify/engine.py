@@ -12,7 +12,9 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+import re
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -100,12 +102,16 @@ def rewrite_source(
     ignore: Iterable[str] = (),
     codemods: Codemods | None = None,
     review: Callable[[Rewrite], Rewrite | Finding] | None = None,
+    prefilter: bool = True,
 ) -> FileResult:
     """Rewrite `source` towards the `target` dialect. Raises SourceError if it does not parse.
 
     `review`, if given, sees every planned rewrite before it is applied (the verifier's hook):
     it returns the rewrite to apply (with `verified` set as it found) or a Finding that says why
-    the rewrite is left out; the rest of the file is rewritten either way.
+    the rewrite is left out; the rest of the file is rewritten either way. While it runs,
+    `review_context()` tells it what the Rewrite does not carry (the file's imports, renames).
+
+    `prefilter=False` parses every file, even one no recognizer could match (for fuzzing).
     """
     if target not in DIALECTS:
         raise ValueError(f"unknown target dialect {target!r}; choose one of {', '.join(DIALECTS)}")
@@ -121,8 +127,7 @@ def rewrite_source(
     emitters = {
         layer_type: e for e in codemods.emitters if e.dialect == target for layer_type in e.layer_types
     }
-    markers = {m for r in recognizers for m in getattr(r, "markers", ())}
-    if not recognizers or not any(marker in source for marker in markers):
+    if not recognizers or (prefilter and not may_match(source, recognizers)):
         return FileResult(source, source)
 
     try:
@@ -172,7 +177,13 @@ def rewrite_source(
             after="".join(module.code_for_node(s) for s in edit.statements),
             ir=edit.ir,
         )
-        verdict = review(rewrite) if review is not None else rewrite
+        verdict = rewrite
+        if review is not None:
+            token = _REVIEW_CONTEXT.set(ReviewContext(source, dict(edit.renames), tuple(edit.imports.values())))
+            try:
+                verdict = review(rewrite)
+            finally:
+                _REVIEW_CONTEXT.reset(token)
         if isinstance(verdict, Finding):
             findings.append(verdict)
         else:
@@ -191,6 +202,107 @@ def rewrite_source(
         return FileResult(source, source, findings=(*findings, finding))
     name_map = {old: new for edit in edits for old, new in edit.renames}
     return FileResult(source, new_source, tuple(r for _, r in accepted), tuple(findings), name_map)
+
+
+@dataclass(frozen=True)
+class ReviewContext:
+    """What a `review` hook may need beyond the Rewrite: where it came from and what it renames."""
+
+    source: str  # the whole text the rewrite was planned on (its imports bind the block's names)
+    renames: dict[str, str]  # graph variable names the rewrite changes (old -> new)
+    added_imports: tuple[tuple[str, str], ...]  # (module, alias) the rewrite adds to the file
+
+
+_REVIEW_CONTEXT: ContextVar[ReviewContext | None] = ContextVar("slimify_review_context", default=None)
+
+
+def review_context() -> ReviewContext | None:
+    """The context of the rewrite being reviewed, inside a `review` call; None elsewhere.
+
+    A context variable rather than an argument, so wrappers (the notebook's one-cell check)
+    pass it through without knowing about it.
+    """
+    return _REVIEW_CONTEXT.get()
+
+
+# --- The prefilter: most files in a tree hold no candidate, and parsing is what costs. --------
+#
+# A recognizer matches library calls through qualified names, so it can only fire in a file
+# that names one of its markers *and* imports its dialect's library (outside TensorFlow's
+# internal packages, which no canonical name covers). Two cheap stages before LibCST: a scan of
+# import lines, then (only for files that pass) `ast` to drop imports that sit in docstrings.
+
+_IMPORT_LINE = re.compile(r"^[ \t]*(?:import|from)[ \t]+[^\n]*", re.MULTILINE)
+_TF_INTERNAL = frozenset(
+    {"python", "core", "compiler", "tools", "lite", "dtensor", "tsl", "include", "security", "xla_aot_runtime_src", "_api"}
+)
+
+
+def _libraries_of(module_name: str) -> frozenset[str]:
+    """Dialects whose recognizers an import of `module_name` can feed."""
+    head, _, rest = module_name.partition(".")
+    if head == "tensorflow":
+        if rest.split(".")[0] in _TF_INTERNAL:
+            return frozenset()
+        return frozenset({"tf", "slim", "keras"})  # tf.contrib.slim, tf.keras
+    return {"tf_slim": frozenset({"slim"}), "keras": frozenset({"keras"}), "torch": frozenset({"torch"})}.get(head, frozenset())
+
+
+def _line_modules(line: str) -> list[str]:
+    words = line.split()
+    if words[0] == "from":
+        return [words[1]] if len(words) > 1 else []
+    names = line.strip()[len("import") :].split("#")[0]
+    return [part.split()[0] for part in names.replace("\\", " ").replace("(", " ").split(",") if part.split()]
+
+
+def _imported_dialects_by_lines(source: str) -> frozenset[str]:
+    found: set[str] = set()
+    for match in _IMPORT_LINE.finditer(source):
+        for line in match.group().split(";"):  # `import os; import tensorflow as tf`
+            named = "tensorflow" in line or "slim" in line or "keras" in line or "torch" in line
+            if named and line.split()[:1] in (["import"], ["from"]):
+                for module_name in _line_modules(line):
+                    found |= _libraries_of(module_name)
+    return frozenset(found)
+
+
+def _imported_dialects_by_ast(source: str) -> frozenset[str] | None:
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # LibCST reports it properly
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found |= _libraries_of(alias.name)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found |= _libraries_of(node.module)
+    return frozenset(found)
+
+
+def may_match(source: str, recognizers: Iterable[Recognizer]) -> bool:
+    """False when no recognizer could match anything in `source` (so it need not be parsed).
+
+    A recognizer may declare `prefilter(source) -> bool` to decide for itself; otherwise it is
+    a candidate when one of its `markers` occurs and its dialect's library is imported.
+    """
+    by_markers = []
+    for recognizer in recognizers:
+        custom = getattr(recognizer, "prefilter", None)
+        if custom is not None:
+            if custom(source):
+                return True
+        elif any(marker in source for marker in getattr(recognizer, "markers", ())):
+            by_markers.append(recognizer)
+    if not by_markers:
+        return False
+    dialects = {r.dialect for r in by_markers} & _imported_dialects_by_lines(source)
+    if not dialects:
+        return False
+    confirmed = _imported_dialects_by_ast(source)
+    return confirmed is None or bool(dialects & confirmed)
 
 
 @dataclass
