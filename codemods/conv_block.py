@@ -95,9 +95,7 @@ class FoldConvBlock:
         if not facts.is_call_to(expression, N.TF_CONV2D):
             raise Unsupported(f"{facts.code(expression)} is not conv2d -> bias -> activation")
         conv = tf1.bind(expression, tf1.SIGNATURES[N.TF_CONV2D])
-        kernel = block.variable(conv.get("filter", conv.get("filters")))
-        if kernel is None:
-            raise Unsupported("the convolution's filter is not a variable created in the block")
+        kernel = block.require_variable(conv.get("filter", conv.get("filters")), "the convolution's filter")
         unknown = set(conv) - {"input", "filter", "filters", "strides", "padding", "use_cudnn_on_gpu", "data_format", "dilations", "name"}
         if unknown:
             raise Unsupported(f"tf.nn.conv2d({', '.join(sorted(unknown))}=...) is not carried")

@@ -134,9 +134,7 @@ class FoldDenseBlock:
             inputs, kernel = args.get("a"), args.get("b")
         else:
             raise Unsupported(f"{facts.code(expression)} is not matmul -> bias -> activation")
-        weights = block.variable(block.resolve(kernel))
-        if weights is None:
-            raise Unsupported("the matmul's weights are not a variable created in the block (or come first)")
+        weights = block.require_variable(kernel, "the matmul's weights (its second argument)")
         return block.resolve(inputs), weights
 
 

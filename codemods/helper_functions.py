@@ -187,6 +187,10 @@ def _weight_dicts(facts: FileFacts) -> tuple[dict[str, dict[str, _Entry]], list[
 
 
 def _make_plan(facts: FileFacts, dicts: dict[str, dict[str, _Entry]], statements: list[cst.BaseStatement]) -> _Plan:
+    if N.SLIM_ARG_SCOPE in facts.called_names:
+        raise Unsupported("this file uses slim.arg_scope, which may change the slim layers' defaults")
+    if N.TF_VARIABLE_SCOPE in facts.called_names:
+        raise Unsupported("the file uses tf.variable_scope: slim's variables could get its prefix and the name map would be wrong")
     _name_variables(facts, dicts)
     dict_names = set(dicts)
     model = _model_function(facts, dict_names, statements)
@@ -262,9 +266,24 @@ def _call_sites(facts: FileFacts, model: cst.FunctionDef, dropped_params, dict_n
     allowed: set[int] = set()
     lines: list[cst.SimpleStatementLine] = []
 
+    nested: set[int] = set()
+
     class _Lines(cst.CSTVisitor):
+        depth = 0
+
         def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
             lines.append(node)
+            if self.depth:
+                nested.add(id(node))
+
+        def visit_For(self, node) -> None:
+            self.depth += 1
+
+        def leave_For(self, node) -> None:
+            self.depth -= 1
+
+        visit_While = visit_With = visit_For
+        leave_While = leave_With = leave_For
 
     for statement in facts.module.body:
         if statement is not model and statement not in statements:
@@ -272,6 +291,11 @@ def _call_sites(facts: FileFacts, model: cst.FunctionDef, dropped_params, dict_n
     snapshots = [facts.line_of(line) for line in lines if _calls_any(line, facts, _SNAPSHOTS)]
     for statement in lines:
         for call in _calls_of(statement, model.name.value):
+            if id(statement) in nested:
+                raise Unsupported(
+                    f"line {facts.line_of(statement)}: {model.name.value}() is called in a loop or a `with` block "
+                    "(shared weights per pass, or a scope prefix the name map would miss)"
+                )
             if any(line < facts.line_of(statement) for line in snapshots):
                 raise Unsupported(f"line {min(snapshots)} lists or initializes the variables before {model.name.value}() creates slim's")
             dropped = []

@@ -312,6 +312,19 @@ class ScopedBlock:
         """The local name of a block variable that `node` refers to, else None."""
         return node.value if isinstance(node, cst.Name) and node.value in self.variables else None
 
+    def require_variable(self, node: cst.BaseExpression | None, what: str) -> str:
+        """The block variable `node` names, or refuse saying where the tensor comes from."""
+        local = self.variable(node)
+        if local is not None:
+            return local
+        source = self.resolve(node)
+        if isinstance(source, cst.Call) and self.facts.qname(source.func) not in _VARIABLE_CALLS:
+            raise Unsupported(
+                f"{what} comes from {self.facts.code(source.func)}(), a variable factory slimify does not fold "
+                "(weight decay added to a collection slim would not fill?)"
+            )
+        raise Unsupported(f"{what} is not a variable created in the block")
+
     def split_bias(self, first, second) -> tuple[cst.BaseExpression, str]:
         """`tensor + bias` in either order (both resolved) -> (tensor, the bias variable's local name)."""
         for tensor, bias in ((first, second), (second, first)):
