@@ -12,8 +12,10 @@ only when n is height * width * channels of x. Folded only when the source says 
 `np.prod(x.get_shape().as_list()[1:])` (optionally inside `int(...)`), or
 `tf.reshape(x, [tf.shape(x)[0], -1])`, each naming the same tensor x.
 
-Refuses when: n is a literal or a name (`[-1, 7 * 7 * 64]`, `[-1, dim]`): whether it equals
-H * W * C is only known at run time (if it does not, the source silently changes the batch size);
+Refuses when: n is a product of numbers and names (`[-1, 7 * 7 * 64]`): whether it equals
+H * W * C is only known at run time (if it does not, the source silently changes the batch size).
+A single number or name (`[-1, 1]`, `[-1, dim]`) is no candidate: as often a plain reshape.
+Also refused:
 `name=` is given (only op names would change, but reshape ops are looked up by name often enough).
 
 Reverse (slim -> tf): `slim.flatten(x)` becomes
@@ -80,11 +82,15 @@ class FoldFlatten:
 
 
 def _plain_size(node: cst.BaseExpression) -> bool:
-    """A size written as numbers and names (`7 * 7 * 64`, `dim`); other spellings (a weight's
-    shape, a call) are left to other families (helper_functions reads `W['wd1'].get_shape()`)."""
-    if isinstance(node, (cst.Integer, cst.Name)):
-        return True
-    return isinstance(node, cst.BinaryOperation) and _plain_size(node.left) and _plain_size(node.right)
+    """A size written as a product of numbers and names (`7 * 7 * 64`, `h * w * c`): a flatten
+    by intent. A single number or name (`[-1, 1]` for labels, `[-1, n_input]`) is as often a plain
+    reshape, and other spellings (a weight's shape) are left to other families."""
+    def factors(n: cst.BaseExpression) -> bool:
+        if isinstance(n, (cst.Integer, cst.Name)):
+            return True
+        return isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Multiply) and factors(n.left) and factors(n.right)
+
+    return isinstance(node, cst.BinaryOperation) and factors(node)
 
 
 def _shape_tail(node: cst.BaseExpression, source: str, facts: FileFacts) -> bool:
