@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import tempfile
 import tokenize
 from dataclasses import dataclass
@@ -33,12 +34,17 @@ class SourceFile:
 
 
 def read_source(path: Path) -> SourceFile:
-    if path.is_dir():
-        raise FileError(0, "is a directory")
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise FileError(0, f"file is {size // (1024 * 1024)} MiB, over the {MAX_BYTES // (1024 * 1024)} MiB limit; skipped")
+        status = path.stat()
+    except OSError as error:  # missing, a symlink loop, a dangling link
+        raise FileError(0, f"cannot read: {error.strerror or error}") from None
+    if stat.S_ISDIR(status.st_mode):
+        raise FileError(0, "is a directory")
+    if not stat.S_ISREG(status.st_mode):
+        raise FileError(0, "not a regular file (a pipe or device would block or never end)")
+    if status.st_size > MAX_BYTES:
+        raise FileError(0, f"file is {status.st_size // (1024 * 1024)} MiB, over the {MAX_BYTES // (1024 * 1024)} MiB limit; skipped")
+    try:
         data = path.read_bytes()
     except OSError as error:
         raise FileError(0, f"cannot read: {error.strerror or error}") from None
@@ -60,11 +66,28 @@ def decode(data: bytes) -> SourceFile:
 
 
 def encode(source: SourceFile, text: str) -> bytes:
-    return text.encode(source.encoding)
+    """The bytes to write for `text`, in the file's own encoding (BOM included).
+
+    The last check before a write: text that does not compile, or that the file's encoding
+    cannot hold, raises FileError and the file stays as it is.
+    """
+    try:
+        compile(text, "<rewritten>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as error:
+        raise FileError(getattr(error, "lineno", None) or 1, f"rewritten text does not compile, file left unchanged: {error}") from None
+    try:
+        return text.encode(source.encoding)
+    except UnicodeEncodeError as error:
+        line = text[: error.start].count("\n") + 1
+        raise FileError(line, f"rewritten text cannot be written as {source.encoding}, file left unchanged") from None
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` in one rename, keeping its permission bits."""
+    """Replace `path` with `data` in one rename, keeping its permission bits.
+
+    A symlink stays a symlink: its target is what gets replaced.
+    """
+    path = Path(os.path.realpath(path))
     mode = path.stat().st_mode & 0o7777
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".slimify-tmp", dir=path.parent)
     try:
