@@ -13,13 +13,19 @@ After (slim):
 
 Also folds: bias by `bias_add`, `+` or `tf.add`, or no bias; relu / relu6 / elu / tanh / sigmoid /
 softmax or no activation; SAME / VALID; strides; non-square kernels; the ops written on one
-line or over several; positional or keyword arguments. The variables keep their names
-(`conv1_1/weights`, `conv1_1/biases`), so existing checkpoints still load.
+line or over several (temporaries may be rebound: `x = conv2d(x, ...); x = relu(x)`); positional
+or keyword arguments; `tf.get_variable('weights', shape, initializer=...)` under
+`tf.variable_scope('s')` (the CIFAR-10 form; get_variable's default initializer, glorot uniform,
+is written out). The variables keep their names (`conv1_1/weights`, `conv1_1/biases`), so
+existing checkpoints still load.
 
 Refuses when: the variables are not named `weights` / `biases`; a weight, bias or intermediate
 tensor is read after the block or used twice; the block does anything else; the scope name,
 strides or padding are only known at run time; `data_format`/`dilations` are set; a variable is
-not float32 or has options slim does not carry; the block runs in a loop, inside another
+not float32 or has options slim does not carry (a weight-decay factory such as
+`_variable_with_weight_decay(...)`, `tf.get_variable(regularizer=...)`); `tf.get_variable` under
+`tf.name_scope`; `reuse=` / AUTO_REUSE / `reuse_variables()` anywhere in the file; the block
+runs in a loop, inside another
 `tf.name_scope`, or in a function called more than once (name_scope would make the names
 unique, slim's scope would collide); the file uses `slim.arg_scope` (it would change the
 folded call's defaults); another string in the file names an op under the block's scope.
@@ -27,8 +33,9 @@ folded call's defaults); another string in the file names an op under the block'
 Reverse (slim -> tf): `slim.conv2d(x, n, [kh, kw], scope='s', ...)` expands into `tf.name_scope`
 + two `tf.Variable`s named `weights` / `biases` + `tf.nn.conv2d` / `bias_add` / activation,
 with slim's default initializers written out (glorot uniform, zeros). Refuses what the expansion
-cannot carry: normalizer_fn, regularizers, reuse, collections, rate, data_format, a missing
-`scope=`, arg_scope in the file.
+cannot carry: normalizer_fn, regularizers, reuse (as an argument or anywhere in the file: the
+expansion's tf.Variable would not share what slim's get_variable shares), collections, rate,
+data_format, a missing `scope=`, arg_scope in the file.
 """
 
 from __future__ import annotations
@@ -178,6 +185,7 @@ class SlimConv:
     def _read(self, call: cst.Call, output: Code | None, site: Site) -> LayerCall:
         facts = site.file
         tf1.refuse_arg_scope(site)
+        tf1.refuse_variable_reuse(site)  # tf.Variable would not reuse what slim's get_variable shares
         args = tf1.bind(call, tf1.SIGNATURES["tf_slim.conv2d"])
         for key in args:
             if key in _SLIM_NOT_CARRIED:

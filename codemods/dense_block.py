@@ -29,7 +29,8 @@ Reverse (slim -> tf): `slim.fully_connected(x, n, scope='s', ...)` expands into 
 default initializers written out. The input's feature count comes from its static shape
 (`int(x.get_shape()[-1])`); slim uses `tensordot` for inputs of rank > 2, the expansion uses
 `tf.matmul`, so only rank-2 inputs are proven identical. Refuses what the expansion cannot
-carry: normalizer_fn, regularizers, reuse, collections, a missing `scope=`, arg_scope.
+carry: normalizer_fn, regularizers, reuse (as an argument or anywhere in the file),
+collections, a missing `scope=`, arg_scope.
 """
 
 from __future__ import annotations
@@ -164,6 +165,7 @@ class SlimFullyConnected:
         facts = site.file
         try:
             tf1.refuse_arg_scope(site)
+            tf1.refuse_variable_reuse(site)  # tf.Variable would not reuse what slim's get_variable shares
             args = tf1.bind(call, tf1.SIGNATURES["tf_slim.fully_connected"])
             common = tf1.read_slim_layer_args(args, facts)
             inputs = args.get("inputs")

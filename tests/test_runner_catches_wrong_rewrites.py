@@ -73,3 +73,33 @@ def test_runner_demands_an_odd_input_and_a_real_batch():
         compare_tf_graphs(before, after, [(2, 8, 8, 64), (2, 10, 10, 64)])
     with pytest.raises(VerificationError):
         compare_tf_graphs(before, after, [(1, 9, 9, 64), (2, 10, 10, 64)])
+
+
+def test_pool_written_with_slims_default_padding_is_caught():
+    # slim.max_pool2d defaults to VALID; forgetting padding='SAME' changes the shape on odd inputs.
+    source = (FIXTURES / "slim" / "max_pool_same_named.before.py").read_text()
+    after = after_of(FIXTURES / "slim" / "max_pool_same_named.before.py").read_text()
+    broken = after.replace("slim.max_pool2d(conv1, [3, 3], padding='SAME', scope='pool1')", "slim.max_pool2d(conv1, [3, 3], scope='pool1')")
+    assert broken != after
+    result = compare_tf_graphs(source, broken, input_shapes(source))
+    assert not result.ok
+
+
+def test_logits_given_slims_default_relu_is_caught():
+    # slim.fully_connected defaults to relu: a logits layer needs activation_fn=None.
+    path = FIXTURES / "slim" / "dense_get_variable_xw_plus_b_logits.before.py"
+    source, after = path.read_text(), after_of(path).read_text()
+    broken = after.replace("activation_fn=None, ", "")
+    assert broken != after
+    result = compare_tf_graphs(source, broken, input_shapes(source))
+    assert not result.ok
+    assert "outputs differ" in result.message
+
+
+def test_plus_bias_dropped_from_a_dense_block_is_caught():
+    path = FIXTURES / "slim" / "dense_plus_bias_relu.before.py"
+    source = path.read_text()
+    broken = source.replace("tf.nn.relu(tf.matmul(x, weights) + biases)", "tf.nn.relu(tf.matmul(x, weights)) + 0 * biases")
+    assert broken != source
+    result = compare_tf_graphs(source, broken, input_shapes(source))
+    assert not result.ok
