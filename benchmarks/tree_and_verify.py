@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -102,10 +103,13 @@ def main() -> None:
     print(f"tree: {TREE} ({len(files)} files, {size / 1e6:.1f} MB), {jobs} cores")
 
     slimify = best_of(3, [PYTHON, "-m", "slimify", str(TREE), "--check", "--no-gitignore"])
-    ruff = best_of(3, [RUFF, "check", "--no-cache", "--isolated", "--exit-zero", str(TREE)])
+    ruff_cold = best_of(3, [RUFF, "check", "--no-cache", "--isolated", "--exit-zero", str(TREE)])
+    with tempfile.TemporaryDirectory() as cache:  # ruff as users run it: its cache warm after the first run
+        ruff = best_of(4, [RUFF, "check", "--isolated", "--exit-zero", "--cache-dir", cache, str(TREE)])
     parse = parse_everything(files, jobs)
     print(f"slimify --check: {slimify:.2f} s")
-    print(f"ruff check:      {ruff:.2f} s   -> slimify / ruff = {slimify / ruff:.1f}x (budget 8x)")
+    print(f"ruff check (warm cache): {ruff:.2f} s   -> slimify / ruff = {slimify / ruff:.1f}x (budget 8x)")
+    print(f"ruff check --no-cache:   {ruff_cold:.2f} s   -> slimify / ruff = {slimify / ruff_cold:.1f}x")
     print(f"LibCST parse of every file ({jobs} processes): {parse:.2f} s   -> slimify / parse = {slimify / parse:.3f} (budget < 0.1)")
 
     version = best_of(5, [PYTHON, "-m", "slimify", "--version"])
