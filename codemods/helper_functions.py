@@ -385,6 +385,12 @@ def _fold_model_body(facts: FileFacts, model: cst.FunctionDef, dicts, helpers):
                 inlined[helper.name.value] = inlined.get(helper.name.value, 0) + 1
         elif reads_dicts:
             folded = _fold_inline(facts, body, index, dicts, _scope(targets, index, value, dicts, facts))
+        elif not _has_string(statement):
+            # The model is rewritten as a whole, so the statement-level families never see its body:
+            # variable-free layers (a pool, dropout, flatten) are folded here. A string could be an
+            # op name other code looks up, which the statement on its own cannot tell: left alone.
+            folded = _fold_unscoped(facts, [facts.code(statement).strip()], ("pool", "dropout", "flatten"))
+            folded = None if folded is None else (1, *folded)
         if folded is None:
             index += 1
             continue
@@ -392,6 +398,17 @@ def _fold_model_body(facts: FileFacts, model: cst.FunctionDef, dicts, helpers):
         layers.append((index, span, call, renames))
         index += span
     return layers, inlined
+
+
+def _has_string(node: cst.CSTNode) -> bool:
+    found = []
+
+    class _Strings(cst.CSTVisitor):
+        def visit_SimpleString(self, string: cst.SimpleString) -> None:
+            found.append(string)
+
+    node.visit(_Strings())
+    return bool(found)
 
 
 def _target(statement) -> str | None:
@@ -537,13 +554,13 @@ def _fold_helper_call(facts, statement, call: cst.Call, helper: cst.FunctionDef,
     return 1, _retarget(folded[0], statement, tensor_code, facts), folded[1]
 
 
-def _fold_unscoped(facts: FileFacts, lines: list[str]) -> LayerCall | None:
-    """A variable-free helper (a pool): one statement, folded on its own."""
+def _fold_unscoped(facts: FileFacts, lines: list[str], families: tuple[str, ...] = ("pool",)):
+    """A variable-free layer (a pool helper's body, a dropout): one statement, folded on its own."""
     from slimify.engine import rewrite_source  # noqa: PLC0415
 
     if len(lines) != 1:
         return None
-    result = rewrite_source(_imports(facts) + lines[0] + "\n", "slim", select=("pool",))
+    result = rewrite_source(_imports(facts) + lines[0] + "\n", "slim", select=families)
     if len(result.rewrites) == 1 and not result.findings and isinstance(result.rewrites[0].ir, LayerCall):
         return result.rewrites[0].ir, ()
     return None
