@@ -12,9 +12,7 @@ SEED_AFTER = FIXTURES / "slim" / "seed_name_scope_relu.after.py"
 
 
 def slimify(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "slimify", *map(str, args)], capture_output=True, text=True, cwd=cwd
-    )
+    return subprocess.run([sys.executable, "-m", "slimify", *map(str, args)], capture_output=True, text=True, cwd=cwd)
 
 
 def test_diff_prints_and_writes_nothing(tmp_path):
