@@ -47,6 +47,20 @@ INITIALIZER_KINDS = (
     "glorot_uniform",
 )
 
+@dataclass(frozen=True)
+class Regularizer:
+    """Weight decay added to the regularization losses: `scale * sum(w ** 2) / 2` for "l2"
+    (TensorFlow's `l2_loss`, slim's `l2_regularizer`), `scale * sum(|w|)` for "l1".
+
+    `scale` is the factor as source text; `collection` is where the loss goes when it is not
+    `tf.GraphKeys.REGULARIZATION_LOSSES` (source text), None for that default.
+    """
+
+    kind: str
+    scale: str
+    collection: str | None = None
+
+
 ACTIVATIONS = ("relu", "relu6", "elu", "tanh", "sigmoid", "softmax", "log_softmax")
 
 
@@ -61,6 +75,7 @@ class Conv2D:
     in_channels: Value | None = None
     weights_initializer: Initializer | None = None  # None: the target dialect's default
     bias_initializer: Initializer | None = None
+    weights_regularizer: Regularizer | None = None
     trainable: bool = True
     # Explicit zero padding (top, bottom, left, right) applied before a VALID convolution, as
     # PyTorch's `padding=p` does; None when `padding` says it all.
@@ -75,6 +90,7 @@ class Dense:
     in_features: Value | None = None
     weights_initializer: Initializer | None = None
     bias_initializer: Initializer | None = None
+    weights_regularizer: Regularizer | None = None
     trainable: bool = True
 
 
