@@ -20,9 +20,10 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from slimify.config import Config, ConfigError, parse_pyproject
+from slimify.dialects import DIALECTS
 from slimify.discovery import Missing, discover
-from slimify.pipeline import FileOutcome, Options, process_path
-from slimify.rewrite import DIALECTS
+from slimify.pipeline import FileOutcome, Options, process_all
 
 STATE_FILE = "state.json"
 
@@ -73,7 +74,7 @@ def commit_message(target: str, outcomes: list[FileOutcome], root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def migrate_repo(repo: Path, target: str, branch: str, commit: bool) -> RepoReport:
+def migrate_repo(repo: Path, target: str, branch: str, commit: bool, verify: bool = False) -> RepoReport:
     report = RepoReport(repo=str(repo), status="failed", branch=branch)
     try:
         root = _repo_root(repo)
@@ -88,7 +89,7 @@ def migrate_repo(repo: Path, target: str, branch: str, commit: bool) -> RepoRepo
         if commit:
             _git(root, "checkout", "--quiet", "-b", branch)
         try:
-            outcomes = _run(root, target, write=commit)
+            outcomes = _run(root, target, write=commit, verify=verify)
             _fill(report, outcomes, root)
             changed = [o for o in outcomes if o.changed]
             if not changed:
@@ -102,6 +103,10 @@ def migrate_repo(repo: Path, target: str, branch: str, commit: bool) -> RepoRepo
                 report.status = "migrated"
         finally:
             if commit:
+                if report.status != "migrated":
+                    # The tree was clean when we started: whatever is in it now is ours (files
+                    # written before the commit failed) and must not follow the user back.
+                    _git(root, "reset", "--quiet", "--hard")
                 _git(root, "checkout", "--quiet", original)
                 if report.status != "migrated":
                     _git(root, "branch", "--quiet", "-D", branch, check=False)
@@ -112,14 +117,34 @@ def migrate_repo(repo: Path, target: str, branch: str, commit: bool) -> RepoRepo
     return report
 
 
-def _run(root: Path, target: str, write: bool) -> list[FileOutcome]:
-    options = Options(target=target, write=write)
-    outcomes = []
-    for item in discover([str(root)]):
+def _run(root: Path, target: str, write: bool, verify: bool) -> list[FileOutcome]:
+    """Every file of the repository through the tool, as `slimify .` run in it would (its config too)."""
+    config = _repo_config(root)
+    options = Options(
+        target=target,
+        write=write,
+        select=config.select,
+        ignore=config.ignore,
+        verify=bool(verify or config.verify),
+        unverified=config.unverified or "apply",
+    )
+    paths = []
+    for item in discover([str(root)], config.exclude):
         if isinstance(item, Missing):
             raise RepoError(f"{item.path}: {item.reason}")
-        outcomes.append(process_path(item, options))
-    return outcomes
+        paths.append(item)
+    return process_all(paths, options)
+
+
+def _repo_config(root: Path) -> Config:
+    """The repository's own `[tool.slimify]` (its pyproject.toml at the top), or the defaults."""
+    candidate = root / "pyproject.toml"
+    if not candidate.is_file():
+        return Config()
+    try:
+        return parse_pyproject(candidate.read_text(encoding="utf-8"), candidate) or Config()
+    except (OSError, UnicodeDecodeError, ConfigError) as error:
+        raise RepoError(f"bad configuration: {error}") from None
 
 
 def _fill(report: RepoReport, outcomes: list[FileOutcome], root: Path) -> None:
@@ -128,15 +153,14 @@ def _fill(report: RepoReport, outcomes: list[FileOutcome], root: Path) -> None:
         if outcome.changed:
             report.files_rewritten.append(relative)
             report.rewrites += [
-                {"file": relative, "family": r.family, "start_line": r.start_line, "end_line": r.end_line}
-                for r in outcome.result.rewrites
+                {"file": relative, "family": r.family, "start_line": r.start_line, "end_line": r.end_line} for r in outcome.result.rewrites
             ]
         for finding in outcome.findings:
             entry = {"file": relative, "line": finding.line, "family": finding.family, "reason": finding.reason}
             (report.errors if finding.kind == "error" else report.refusals).append(entry)
 
 
-def run_batch(repos: list[str], target: str, branch: str, commit: bool, report_dir: Path) -> list[RepoReport]:
+def run_batch(repos: list[str], target: str, branch: str, commit: bool, report_dir: Path, verify: bool = False) -> list[RepoReport]:
     report_dir.mkdir(parents=True, exist_ok=True)
     state_path = report_dir / STATE_FILE
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
@@ -147,7 +171,7 @@ def run_batch(repos: list[str], target: str, branch: str, commit: bool, report_d
         if done and done.get("status") == "migrated" and _branch_at(Path(repo), done["branch"], done["commit"]):
             report = RepoReport(**{**done, "reason": "already migrated by an earlier run (resumed)"})
         else:
-            report = migrate_repo(Path(repo), target, branch, commit)
+            report = migrate_repo(Path(repo), target, branch, commit, verify)
         reports.append(report)
         state[key] = asdict(report)
         _write_json(report_dir / f"{_report_name(repo)}.json", asdict(report))
@@ -198,14 +222,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--to", dest="target", choices=DIALECTS, required=True, help="target dialect")
     parser.add_argument("--branch", help="branch to create in each repository (default: slimify/to-TARGET)")
     parser.add_argument("--commit", action="store_true", help="write and commit; without it nothing is written (dry run)")
-    parser.add_argument("--report", default=".slimify-batch", metavar="DIR", help="where reports and resume state go")
+    parser.add_argument("--verify", action="store_true", help="prove every rewrite by running it (as slimify --verify)")
+    parser.add_argument(
+        "--report", default=".slimify-batch", metavar="DIR", help="where reports and resume state go (keep it outside the repositories)"
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     branch = args.branch or f"slimify/to-{args.target}"
-    reports = run_batch(args.repos, args.target, branch, args.commit, Path(args.report))
+    reports = run_batch(args.repos, args.target, branch, args.commit, Path(args.report), args.verify)
     for r in reports:
         detail = r.reason or (f"{len(r.rewrites)} rewrite(s) on branch {r.branch}" if r.commit else f"{len(r.rewrites)} rewrite(s)")
         print(f"{r.repo}: {r.status}: {detail}", file=sys.stderr)

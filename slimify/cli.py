@@ -14,7 +14,8 @@ import time
 from dataclasses import replace
 
 from slimify import __version__
-from slimify.config import DIALECTS, UNVERIFIED_POLICIES, Config, ConfigError, find_config
+from slimify.config import UNVERIFIED_POLICIES, Config, ConfigError, find_config
+from slimify.dialects import DIALECTS
 
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
 # A progress bar appears once a run has taken this long (seconds) on a terminal.
@@ -29,6 +30,8 @@ examples:
   slimify src/ --check --format sarif     a SARIF log for GitHub code scanning
   slimify src/ --verify                   run each block before and after; apply only proven ones
   slimify - --stdin-filename model.py     editor integration: stdin in, rewritten code out
+  slimify batch repo1 repo2 --to slim     many git repositories: a branch and a commit in each
+                                          (see slimify batch --help; a folder named batch: ./batch)
 
 configuration: [tool.slimify] in the nearest pyproject.toml above the paths
   (target, select, ignore, exclude, verify, unverified); flags override it.
@@ -103,6 +106,11 @@ def _options(args, config: Config):
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["batch"]:  # a folder named batch is given as ./batch
+        from slimify import batch
+
+        return batch.main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.paths:

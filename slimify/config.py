@@ -21,9 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-# The same as slimify.rewrite.DIALECTS (a test checks), kept here so that `slimify --version`
-# and `--help` do not import LibCST.
-DIALECTS = ("tf", "slim", "keras", "torch")
+from slimify.dialects import DIALECTS
+
 UNVERIFIED_POLICIES = ("apply", "skip")
 
 

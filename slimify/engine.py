@@ -25,9 +25,9 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider, QualifiedNameSource
 
 from slimify import names as N
+from slimify.dialects import DIALECTS, SOURCES
 from slimify.ir import LayerCall
 from slimify.rewrite import (
-    DIALECTS,
     Emitter,
     FileFacts,
     Finding,
@@ -75,7 +75,7 @@ class Codemods:
     def markers(self, target: str) -> tuple[str, ...]:
         found: set[str] = set()
         for recognizer in self.recognizers:
-            if recognizer.dialect != target:
+            if recognizer.dialect in SOURCES[target]:
                 found.update(getattr(recognizer, "markers", ()))
         return tuple(sorted(found))
 
@@ -120,13 +120,9 @@ def rewrite_source(
     recognizers = [
         r
         for r in codemods.recognizers
-        if r.dialect != target
-        and (selected is None or r.family in selected)
-        and r.family not in set(ignore)
+        if r.dialect in SOURCES[target] and (selected is None or r.family in selected) and r.family not in set(ignore)
     ]
-    emitters = {
-        layer_type: e for e in codemods.emitters if e.dialect == target for layer_type in e.layer_types
-    }
+    emitters = {layer_type: e for e in codemods.emitters if e.dialect == target for layer_type in e.layer_types}
     if not recognizers or (prefilter and not may_match(source, recognizers)):
         return FileResult(source, source)
 
@@ -168,6 +164,7 @@ def rewrite_source(
     module.visit(planner)
     findings = list(planner.findings)
     accepted: list[tuple[_Edit, Rewrite]] = []
+    refused_groups = dict(planner.refused_groups)
     for edit in planner.edit_list:
         rewrite = Rewrite(
             family=edit.family,
@@ -186,8 +183,12 @@ def rewrite_source(
                 _REVIEW_CONTEXT.reset(token)
         if isinstance(verdict, Finding):
             findings.append(verdict)
+            if edit.group is not None:
+                refused_groups.setdefault(edit.group, verdict.reason)
         else:
             accepted.append((edit, verdict))
+    accepted, dropped = _whole_groups(accepted, planner, refused_groups, path)
+    findings.extend(dropped)
     if not accepted:
         return FileResult(source, source, findings=tuple(findings))
 
@@ -202,6 +203,24 @@ def rewrite_source(
         return FileResult(source, source, findings=(*findings, finding))
     name_map = {old: new for edit in edits for old, new in edit.renames}
     return FileResult(source, new_source, tuple(r for _, r in accepted), tuple(findings), name_map)
+
+
+def _whole_groups(accepted, planner: _Planner, refused: dict[str, str], path: str):
+    """Drop every rewrite of a group that cannot be applied whole; a finding says why for each."""
+    planned: dict[str, int] = {}
+    for edit in planner.edit_list:
+        if edit.group is not None:
+            planned[edit.group] = planned.get(edit.group, 0) + 1
+    kept, dropped = [], []
+    for edit, rewrite in accepted:
+        group = edit.group
+        if group is None or (group not in refused and planned[group] == edit.group_size):
+            kept.append((edit, rewrite))
+            continue
+        why = refused.get(group) or f"only {planned[group]} of its {edit.group_size} parts could be rewritten"
+        reason = f"left unchanged with the rest of its rewrite ({why})"
+        dropped.append(Finding(path, edit.start_line, edit.family, reason, "refused"))
+    return kept, dropped
 
 
 @dataclass(frozen=True)
@@ -379,9 +398,7 @@ class _Speller:
         for local, canon in self._aliases.assigned.items():
             candidates.append((local, canon, canon))
         matches = [
-            (local, raw, canon)
-            for local, raw, canon in candidates
-            if qualified_name == canon or qualified_name.startswith(canon + ".")
+            (local, raw, canon) for local, raw, canon in candidates if qualified_name == canon or qualified_name.startswith(canon + ".")
         ]
         if matches:
             # The library's root alias first (`tf` over `nn`), compat.v1 over plain tensorflow.
@@ -417,6 +434,8 @@ class _Edit:
     releases: tuple[str, ...] = ()
     removals: tuple[cst.CSTNode, ...] = ()
     renames: tuple[tuple[str, str], ...] = ()
+    group: str | None = None
+    group_size: int = 1
     suite: int = 0  # id() of the original suite holding the consumed statements
 
 
@@ -430,6 +449,7 @@ class _Planner(cst.CSTVisitor):
         self.suite_of: dict[int, int] = {}  # id(first consumed statement) -> id(its suite)
         self.edit_list: list[_Edit] = []
         self.findings: list[Finding] = []
+        self.refused_groups: dict[str, str] = {}  # group -> why one of its parts was refused
         self._suites: list[Suite] = []
         self._owners: list[cst.CSTNode] = []
         self._consumed: set[int] = set()
@@ -497,6 +517,8 @@ class _Planner(cst.CSTVisitor):
             statements = Refusal(recognized.family, self.facts.line_of(site.statement), str(error))
         if isinstance(statements, Refusal):
             self._refuse(statements)
+            if recognized.group is not None:
+                self.refused_groups.setdefault(recognized.group, statements.reason)
             return None
         consumed = site.body[site.index : site.index + recognized.span]
         for node in recognized.removals:
@@ -515,6 +537,8 @@ class _Planner(cst.CSTVisitor):
             releases=recognized.releases,
             removals=recognized.removals,
             renames=recognized.renames,
+            group=recognized.group,
+            group_size=recognized.group_size,
         )
 
     def _refuse(self, refusal: Refusal) -> None:
@@ -527,11 +551,17 @@ def _carry_comments(consumed, statements: list[cst.BaseStatement]) -> list[cst.B
     kept = {id(line.comment) for line in leading if line.comment is not None}
     inner: list[cst.EmptyLine] = []
 
+    class _Kept(cst.CSTVisitor):  # comments an emitter carried over itself (a reused statement)
+        def visit_Comment(self, node: cst.Comment) -> None:
+            kept.add(id(node))
+
     class _Comments(cst.CSTVisitor):
         def visit_Comment(self, node: cst.Comment) -> None:
             if id(node) not in kept:
                 inner.append(cst.EmptyLine(comment=node))
 
+    for statement in statements:
+        statement.visit(_Kept())
     for statement in consumed:
         statement.visit(_Comments())
     first = statements[0]

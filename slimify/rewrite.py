@@ -27,8 +27,6 @@ import libcst as cst
 
 from slimify.dataflow import first_reads, names_read
 
-DIALECTS = ("tf", "slim", "keras", "torch")
-
 
 @dataclass(frozen=True)
 class Refusal:
@@ -51,6 +49,11 @@ class Recognized:
     removals: tuple[cst.CSTNode, ...] = ()
     # Variables whose graph names change (old -> new, without ":0"); reported by --name-map.
     renames: tuple[tuple[str, str], ...] = ()
+    # Rewrites that only make sense together (a model function and the calls that stop passing
+    # its weight dicts) share a group key and state how many they are; the engine applies all of
+    # them or none (one refused by its emitter or by --verify, or never reached, drops the rest).
+    group: str | None = None
+    group_size: int = 1
 
 
 @dataclass(frozen=True)

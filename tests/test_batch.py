@@ -95,3 +95,38 @@ def test_repository_without_candidates_gets_no_branch(tmp_path):
     assert report.status == "nothing to do"
     assert git(repo, "branch", "--list", "mig") == ""
     shutil.rmtree(repo)
+
+
+def test_the_cli_runs_batch_as_a_subcommand(tmp_path):
+    import sys
+
+    repo = make_repo(tmp_path / "a", {"m.py": SEED.read_text()})
+    report = tmp_path / "r"
+    run = subprocess.run(
+        [sys.executable, "-m", "slimify", "batch", str(repo), "--to", "slim", "--commit", "--report", str(report)],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    assert f"{repo}: migrated: 1 rewrite(s) on branch slimify/to-slim" in run.stderr
+    assert git(repo, "show", "slimify/to-slim:m.py") + "\n" == SEED_AFTER.read_text()
+
+
+def test_a_commit_refused_by_the_repositorys_hook_leaves_the_work_tree_clean(tmp_path):
+    repo = make_repo(tmp_path / "a", {"m.py": SEED.read_text()})
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'no commits today' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    (report,) = run_batch([str(repo)], "slim", "mig", True, tmp_path / "r")
+    assert report.status == "failed" and "no commits today" in report.reason
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    assert git(repo, "status", "--porcelain") == ""
+    assert (repo / "m.py").read_text() == SEED.read_text()
+    assert git(repo, "branch", "--list", "mig") == ""
+
+
+def test_the_repositorys_own_config_is_respected(tmp_path):
+    config = '[tool.slimify]\nexclude = ["vendor/*"]\n'
+    repo = make_repo(tmp_path / "a", {"pyproject.toml": config, "m.py": SEED.read_text(), "vendor/v.py": SEED.read_text()})
+    (report,) = run_batch([str(repo)], "slim", "mig", False, tmp_path / "r")
+    assert report.files_rewritten == ["m.py"]

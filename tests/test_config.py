@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from slimify import config as C
-from slimify.rewrite import DIALECTS
 from tests.fixture_files import FIXTURES
 
 SEED = FIXTURES / "slim" / "seed_name_scope_relu.before.py"
@@ -17,10 +16,6 @@ SEED_AFTER = FIXTURES / "slim" / "seed_name_scope_relu.after.py"
 
 def slimify(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "slimify", *map(str, args)], capture_output=True, text=True, cwd=cwd)
-
-
-def test_dialects_agree_with_the_engine():
-    assert C.DIALECTS == DIALECTS
 
 
 def test_table_parsed_and_checked():

@@ -1,8 +1,13 @@
 """Engine behaviour that fixtures do not show on their own: aliases, imports, errors."""
 
+import dataclasses
+
+import libcst as cst
 import pytest
 
-from slimify.engine import SourceError, rewrite_source
+from slimify.engine import Codemods, SourceError, rewrite_source
+from slimify.rewrite import Finding, Recognized
+from tests.fixture_files import FIXTURES
 
 BLOCK = """\
     with {tf}.name_scope('conv1'):
@@ -79,8 +84,6 @@ def test_rewrite_report_has_lines_and_text():
 
 
 def test_review_can_leave_a_rewrite_out_and_its_import_is_not_added():
-    from slimify.rewrite import Finding
-
     source = program("import tensorflow as tf")
     seen = []
 
@@ -95,9 +98,100 @@ def test_review_can_leave_a_rewrite_out_and_its_import_is_not_added():
 
 
 def test_review_marks_a_rewrite_verified():
-    import dataclasses
-
     source = program("import tensorflow as tf")
     result = rewrite_source(source, "slim", review=lambda r: dataclasses.replace(r, verified=True))
     assert [r.verified for r in result.rewrites] == [True]
     assert "import tf_slim as slim" in result.new_source
+
+
+# --- Groups, comments and dialect arrows, with tiny codemods written for the test. ---------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Marked:
+    """A toy IR: the statement to emit in place of the consumed one."""
+
+    statement: cst.BaseStatement
+
+
+class _RenameAssignment:
+    """Recognizes `NAME = ...` for names in `targets`; all of them form one group."""
+
+    family, dialect, markers = "toy", "tf", ("=",)
+
+    def __init__(self, targets: tuple[str, ...], group_size: int | None = None) -> None:
+        self.targets = targets
+        self.group_size = len(targets) if group_size is None else group_size
+
+    def recognize(self, site):
+        statement = site.statement
+        if not (isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[0], cst.Assign)):
+            return None
+        name = statement.body[0].targets[0].target
+        if not (isinstance(name, cst.Name) and name.value in self.targets):
+            return None
+        renamed = statement.with_changes(body=[statement.body[0].with_changes(targets=[cst.AssignTarget(cst.Name(name.value + "_new"))])])
+        return Recognized("toy", 1, _Marked(renamed), group="pair", group_size=self.group_size)
+
+
+class _ReuseFunction:
+    """Recognizes a `def` and emits the same function renamed: its body (and comments) reused."""
+
+    family, dialect, markers = "toy", "tf", ("def",)
+
+    def recognize(self, site):
+        if isinstance(site.statement, cst.FunctionDef):
+            return Recognized("toy", 1, _Marked(site.statement.with_changes(name=cst.Name("renamed"))))
+        return None
+
+
+class _Emit:
+    dialect, layer_types = "slim", (_Marked,)
+
+    def emit(self, ir, names):
+        return [ir.statement]
+
+
+def _toy(*recognizers) -> Codemods:
+    return Codemods(tuple(recognizers), (_Emit(),))
+
+
+TOY = "import tensorflow as tf\n\na = 1\nb = 2\n"
+
+
+def test_a_group_is_applied_whole():
+    result = rewrite_source(TOY, "slim", codemods=_toy(_RenameAssignment(("a", "b"))))
+    assert "a_new = 1" in result.new_source and "b_new = 2" in result.new_source
+
+
+def test_a_group_with_one_part_refused_by_review_is_left_out_whole():
+    def reject_b(rewrite):
+        if "b_new" in rewrite.after:
+            return Finding("m.py", rewrite.start_line, rewrite.family, "b did not verify", "refused")
+        return rewrite
+
+    result = rewrite_source(TOY, "slim", codemods=_toy(_RenameAssignment(("a", "b"))), review=reject_b)
+    assert result.new_source == TOY
+    reasons = sorted(f.reason for f in result.findings)
+    assert reasons == ["b did not verify", "left unchanged with the rest of its rewrite (b did not verify)"]
+
+
+def test_a_group_missing_a_part_is_left_out_whole():
+    result = rewrite_source(TOY, "slim", codemods=_toy(_RenameAssignment(("a", "b"), group_size=3)))
+    assert result.new_source == TOY
+    assert all("only 2 of its 3 parts" in f.reason for f in result.findings) and len(result.findings) == 2
+
+
+def test_comments_an_emitter_carries_over_are_not_duplicated():
+    source = "import tensorflow as tf\n\n# above\ndef f():\n    # inside\n    return 1\n"
+    result = rewrite_source(source, "slim", codemods=_toy(_ReuseFunction()))
+    assert "def renamed():" in result.new_source
+    assert result.new_source.count("# inside") == 1 and result.new_source.count("# above") == 1
+
+
+def test_recognizers_of_other_arrows_stay_silent():
+    """`--to slim` on a Keras file: the Keras recognizer's refusals are not the user's business."""
+    source = (FIXTURES / "torch" / "lambda_layer.unchanged.py").read_text()
+    assert rewrite_source(source, "torch").findings, "the fixture must be refused when translating to torch"
+    silent = rewrite_source(source, "slim")
+    assert silent.findings == () and silent.new_source == source
