@@ -30,12 +30,33 @@ def located_rewrites(outcome: FileOutcome) -> list[tuple[Rewrite, int | None]]:
 
 
 def located_findings(outcome: FileOutcome) -> list[tuple[Finding, int | None]]:
-    """Each finding (refusals, unverified rewrites, errors) with its notebook cell, if any."""
+    """Each finding (refusals, unverified rewrites, errors) with its notebook cell, if any.
+
+    A rewrite --verify could not run but applied anyway (the `unverified = "apply"` policy) is
+    reported here too, as an "unverified" finding saying why: the user must know which changes
+    carry no proof.
+    """
     found: list[tuple[Finding, int | None]] = []
     if outcome.result is not None:
         cells = getattr(outcome.result, "finding_cells", ())
         found = [(finding, cells[i] if i < len(cells) else None) for i, finding in enumerate(outcome.result.findings)]
-    return [*found, *((error, None) for error in outcome.errors)]
+    return [*found, *unproven_rewrites(outcome), *((error, None) for error in outcome.errors)]
+
+
+def unproven_rewrites(outcome: FileOutcome) -> list[tuple[Finding, int | None]]:
+    """Applied rewrites that --verify looked at and could not run, as findings."""
+    if not outcome.changed:
+        return []
+    return [
+        (
+            Finding(
+                outcome.path, rewrite.start_line, rewrite.family, f"applied without verification: {rewrite.verification}", "unverified"
+            ),
+            cell,
+        )
+        for rewrite, cell in located_rewrites(outcome)
+        if rewrite.verified is None and rewrite.verification
+    ]
 
 
 def where(finding: Finding, cell: int | None) -> str:
@@ -114,7 +135,9 @@ def totals(outcomes: Sequence[FileOutcome]) -> dict:
         "blocks_rewritten": sum(len(o.result.rewrites) for o in outcomes if o.changed),
         "blocks_refused": sum(refused.values()),
         "refused_by_reason": dict(sorted(refused.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "unverified": sum(1 for o in outcomes for f in o.findings if f.kind == "unverified"),
+        # Left out (policy skip) or applied without proof (policy apply): either way, not proven.
+        "unverified": sum(1 for o in outcomes for f in o.findings if f.kind == "unverified")
+        + sum(len(unproven_rewrites(o)) for o in outcomes),
         "verified": sum(1 for o in outcomes if o.changed for r in o.result.rewrites if r.verified),
         "errors": len(errors_of(outcomes)),
     }
@@ -207,6 +230,7 @@ def _rewrite_json(rewrite: Rewrite, cell: int | None) -> dict:
         "before": rewrite.before,
         "after": rewrite.after,
         "verified": rewrite.verified,
+        "verification": rewrite.verification,
     }
     return entry if cell is None else {**entry, "cell": cell}
 
@@ -303,7 +327,9 @@ def render_sarif(outcomes: Sequence[FileOutcome], options: Options, version: str
             else:
                 result(
                     f"{finding.family}/{finding.kind}",
-                    f"{finding.family} block left unchanged ({finding.kind})",
+                    f"{finding.family} block not proven by --verify"
+                    if finding.kind == "unverified"
+                    else f"{finding.family} block left unchanged ({finding.kind})",
                     "note",
                     f"{finding.kind}: {finding.reason}",
                     finding.path, finding.line, finding.line, cell,

@@ -67,6 +67,8 @@ class Rewrite:
     after: str
     verified: bool | None = None
     ir: Any = field(default=None, compare=False, repr=False)
+    # What --verify found, in words: the numbers when it ran, why it could not run otherwise.
+    verification: str = ""
 
 
 @dataclass(frozen=True)

@@ -116,3 +116,23 @@ def test_progress_bar_on_a_terminal_once_the_run_takes_a_while(tmp_path):
     assert "/6" in shown and "━" in shown
     piped = slimify(tmp_path, "--check", "-j", "1", env={"SLIMIFY_PROGRESS_AFTER": "0"})
     assert "━" not in piped.stderr and "/6" not in piped.stderr  # no bar when nobody watches
+
+
+def test_a_rewrite_applied_without_proof_is_reported_with_its_reason():
+    from slimify import report
+    from slimify.engine import FileResult
+    from slimify.pipeline import FileOutcome, Options
+    from slimify.rewrite import Rewrite
+
+    proven = Rewrite("conv_block", 3, 7, "before", "after", verified=True, verification="identical outputs")
+    unproven = Rewrite("dense_block", 9, 12, "before", "after", verified=None, verification="the block reads `n_units`")
+    result = FileResult("old\n", "new\n", (proven, unproven))
+    outcomes = [FileOutcome("m.py", result, written=True)]
+    options = Options(verify=True)
+    assert report.findings_text(outcomes) == "m.py:9: unverified: applied without verification: the block reads `n_units`\n"
+    totals = report.totals(outcomes)
+    assert (totals["verified"], totals["unverified"]) == (1, 1)
+    assert "1 verified, 1 not verified" in report.summary_text(outcomes, options)
+    [entry] = json.loads(report.render_json(outcomes, options, "0"))["files"]
+    assert [r["verification"] for r in entry["rewrites"]] == ["identical outputs", "the block reads `n_units`"]
+    assert [u["line"] for u in entry["unverified"]] == [9]
