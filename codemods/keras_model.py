@@ -77,8 +77,13 @@ _SIGNATURES = {
     "ReLU": (),
     "Softmax": ("axis",),
     "InputLayer": ("shape", "batch_size", "input_shape"),
+    "Add": (),
+    "Concatenate": ("axis",),
 }
 _COMMON = ("input_shape", "name")
+_MERGES = ("Add", "Concatenate")
+# Merge functions of the functional API: `layers.add([a, b])`, `layers.concatenate([a, b])`.
+KERAS_MERGE_FUNCTIONS = {"keras.layers.add": "Add", "keras.layers.concatenate": "Concatenate"}
 
 
 class KerasSequential:
@@ -102,6 +107,7 @@ class KerasSequential:
         except Unsupported as reason:
             return Refusal(FAMILY, facts.line_of(site.statement), f"Keras model not translated: {reason}")
         model.extras["target"] = target
+        model.extras["nested"] = site.function is not None
         return Recognized(FAMILY, span, model, releases=(N.KERAS, N.TENSORFLOW))
 
     @staticmethod
@@ -209,6 +215,8 @@ def _read_layers(expressions: list[cst.BaseExpression], facts, name: str) -> Mod
         if kind == "InputLayer":
             input_shape = _shape(args.get("shape") or args.get("input_shape"))
             continue
+        if kind in _MERGES:
+            raise Unsupported(f"{kind} merges several tensors; a Sequential has only one")
         for layer in _layers(kind, args):
             node = Node(f"layer{len(nodes)}", layer, (previous,))
             nodes.append(node)
@@ -307,12 +315,333 @@ def _layers(kind: str, args: dict) -> list[ir.Layer]:
         if integer(args.get("axis"), "axis", -1) != -1:
             raise Unsupported("Softmax over an axis other than the last")
         return [Activation("softmax")]
+    if kind == "Add":
+        return [ir.Add()]
+    if kind == "Concatenate":
+        if integer(args.get("axis"), "axis", -1) not in (-1, 3):
+            raise Unsupported("Concatenate over an axis other than the channels")
+        return [ir.Concatenate()]
     raise Unsupported(f"{kind} is not translated")
 
 
 def _with_activation(layer, args: dict) -> list[ir.Layer]:
     activation = _activation(args.get("activation"))
     return [layer, Activation(activation)] if activation else [layer]
+
+
+# ---------------------------------------------------------------------------------------------
+# Functional API -> IR
+
+
+class KerasFunctional:
+    """keras -> IR: a functional model, `inputs = keras.Input(...)`, layers applied to tensors,
+    `keras.Model(inputs, outputs)`; in a `def build_model():` that returns it, or at module level.
+
+    Branches and merges (`Add`, `Concatenate`, `layers.add`, `layers.concatenate`, `a + b`) make a
+    graph, not a list: the IR keeps each node's inputs, the variables the source assigned (so the
+    emitted `forward` reads like the Keras code) and which Keras layer call made each node (so
+    `slimify.model_port` finds the layer by walking the Keras graph: Keras orders layers by depth).
+    """
+
+    family = FAMILY
+    dialect = "keras"
+    markers = ("Model",)
+
+    def recognize(self, site: Site) -> Recognized | Refusal | None:
+        statement = site.statement
+        facts = site.file
+        if isinstance(statement, cst.FunctionDef):
+            body = statement.body.body if isinstance(statement.body, cst.IndentedBlock) else ()
+            if not any(_model_call(line, facts) is not None for line in body):
+                return None
+            try:
+                model = _read_function(statement, facts)
+            except Unsupported as reason:
+                return Refusal(FAMILY, facts.line_of(statement), f"Keras functional model not translated: {reason}")
+            return Recognized(FAMILY, 1, model, releases=(N.KERAS, N.TENSORFLOW))
+        if site.function is not None or site.enclosing((cst.ClassDef,)) or _input_call(statement, facts) is None:
+            return None
+        end = next((i for i in range(site.index, len(site.body)) if _model_call(site.body[i], facts) is not None), None)
+        if end is None:
+            return None
+        lines = list(site.body[site.index : end + 1])
+        try:
+            model = _read_graph(lines, facts)
+            target = model.extras["target"]
+            if target is None:
+                raise Unsupported("the keras.Model(...) call is not assigned to a variable")
+            model = ir.Model(target, model.input_shape, model.nodes, model.outputs, model.extras)
+            _refuse_later_use(site, target, len(lines))
+            temporaries = set(model.extras["variables"]) - {target}
+            read_later = site.read_after(temporaries, len(lines))
+            if read_later:
+                raise Unsupported(f"`{sorted(read_later)[0]}` is read after the model is built; it would not exist in PyTorch")
+        except Unsupported as reason:
+            return Refusal(FAMILY, facts.line_of(statement), f"Keras functional model not translated: {reason}")
+        return Recognized(FAMILY, len(lines), model, releases=(N.KERAS, N.TENSORFLOW))
+
+
+def _simple(line: cst.BaseStatement) -> cst.BaseSmallStatement | None:
+    if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1:
+        return line.body[0]
+    return None
+
+
+def _assigned(line: cst.BaseStatement) -> tuple[str, cst.BaseExpression] | None:
+    small = _simple(line)
+    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+        return small.targets[0].target.value, small.value
+    return None
+
+
+def _input_call(line: cst.BaseStatement, facts) -> cst.Call | None:
+    assigned = _assigned(line)
+    if assigned is not None and facts.is_call_to(assigned[1], *N.KERAS_INPUT):
+        return assigned[1]
+    return None
+
+
+def _model_call(line: cst.BaseStatement, facts) -> cst.Call | None:
+    """The `keras.Model(...)` call of `model = keras.Model(...)` or `return keras.Model(...)`."""
+    small = _simple(line)
+    value = small.value if isinstance(small, (cst.Assign, cst.Return)) else None
+    return value if value is not None and facts.is_call_to(value, N.KERAS_MODEL) else None
+
+
+def _read_function(function: cst.FunctionDef, facts) -> Model:
+    """`def build_model(): ... return model`: the whole body must be the graph."""
+    if function.decorators:
+        raise Unsupported(f"{function.name.value} is decorated")
+    params = function.params
+    if params.params or params.kwonly_params or params.posonly_params or params.star_kwarg or isinstance(params.star_arg, cst.Param):
+        raise Unsupported(f"{function.name.value} takes arguments; the model's sizes must be literals")
+    lines = list(function.body.body)
+    docstring = None
+    if lines and isinstance(_simple(lines[0]), cst.Expr) and isinstance(_simple(lines[0]).value, cst.SimpleString):
+        docstring = code(_simple(lines[0])).strip()
+        lines = lines[1:]
+    returned = _simple(lines[-1]) if lines else None
+    if not isinstance(returned, cst.Return) or returned.value is None:
+        raise Unsupported(f"{function.name.value} does not end in `return`")
+    if _model_call(lines[-1], facts) is not None:
+        graph = lines
+    else:
+        graph = lines[:-1]
+        if not graph or _model_call(graph[-1], facts) is None or not isinstance(returned.value, cst.Name):
+            raise Unsupported(f"{function.name.value} does more than build the model before returning it")
+        if _assigned(graph[-1])[0] != returned.value.value:
+            raise Unsupported(f"{function.name.value} returns `{code(returned.value)}`, not the model it built")
+    model = _read_graph(graph, facts)
+    model.extras.update(function=function.name.value, docstring=docstring, target=None)
+    return ir.Model(function.name.value, model.input_shape, model.nodes, model.outputs, model.extras)
+
+
+def _read_graph(lines: list[cst.BaseStatement], facts) -> Model:
+    """`inputs = keras.Input(...)`, tensor assignments, then the `keras.Model(...)` statement."""
+    reader = _GraphReader(facts)
+    first = _input_call(lines[0], facts) if lines else None
+    if first is None:
+        raise Unsupported("the graph does not start with `inputs = keras.Input(shape=...)`")
+    reader.read_input(_assigned(lines[0])[0], first)
+    for line in lines[1:-1]:
+        assigned = _assigned(line)
+        if assigned is None:
+            raise Unsupported(f"statement `{code(line).strip()}` is not a layer applied to a tensor")
+        reader.assign(*assigned)
+    return reader.finish(lines[-1])
+
+
+_ATTRIBUTE_PREFIX = {Conv2D: "conv", Dense: "fc", BatchNorm: "bn", Pool2D: "pool", Dropout: "dropout"}
+
+
+class _GraphReader:
+    """Keras functional statements -> IR nodes, in source order."""
+
+    def __init__(self, facts) -> None:
+        self.facts = facts
+        self.nodes: list[Node] = []
+        self.tensors: dict[str, str] = {}  # variable -> IR node it holds
+        self.layer_objects: dict[str, tuple[list[ir.Layer], int]] = {}  # `conv = layers.Conv2D(...)` -> (layers, times applied)
+        self.statements: list[tuple[str | None, str, str | None]] = []
+        self.calls: dict[str, tuple[str, ...]] = {}  # output node of one Keras layer call -> all its nodes
+        self.reads: dict[str, tuple[str | None, ...]] = {}  # node -> the variable each input was read from
+        self.counts: dict[str, int] = {}
+        self.input_shape: tuple[int, ...] | None = None
+        self.parameter = "inputs"
+
+    def read_input(self, variable: str, call: cst.Call) -> None:
+        args = bind(call, ("shape", "batch_size", "name"), "Input")
+        if "batch_size" in args:
+            raise Unsupported("Input(batch_size=...) is not carried over")
+        self.input_shape = _shape(args.get("shape"))
+        self.parameter = variable
+        self.tensors[variable] = "input"
+
+    def assign(self, variable: str, value: cst.BaseExpression) -> None:
+        if variable == self.parameter:
+            raise Unsupported(f"the input `{variable}` is reassigned")
+        constructed = self._layer_constructor(value)
+        if constructed is not None:
+            self.tensors.pop(variable, None)
+            self.layer_objects[variable] = (constructed, 0)
+            return
+        node = self.tensor(value)
+        self.layer_objects.pop(variable, None)
+        self.tensors[variable] = node
+        self.statements.append((variable, node, value.value if isinstance(value, cst.Name) else None))
+
+    def finish(self, line: cst.BaseStatement) -> Model:
+        call = _model_call(line, self.facts)
+        args = bind(call, ("inputs", "outputs", "name", "trainable"), "keras.Model")
+        if "trainable" in args:
+            raise Unsupported("keras.Model(trainable=...) is not carried over")
+        inputs, outputs = args.get("inputs"), args.get("outputs")
+        inputs = inputs.elements[0].value if isinstance(inputs, (cst.List, cst.Tuple)) and len(inputs.elements) == 1 else inputs
+        outputs = outputs.elements[0].value if isinstance(outputs, (cst.List, cst.Tuple)) and len(outputs.elements) == 1 else outputs
+        if not (isinstance(inputs, cst.Name) and inputs.value == self.parameter):
+            raise Unsupported("the model's inputs are not the one keras.Input")
+        if outputs is None or isinstance(outputs, (cst.List, cst.Tuple, cst.Dict)):
+            raise Unsupported("the model does not have exactly one output")
+        output = self.tensor(outputs)
+        if output == "input":
+            raise Unsupported("the model computes nothing")
+        self.statements.append((None, output, outputs.value if isinstance(outputs, cst.Name) else None))
+        for variable, (_, applied) in self.layer_objects.items():
+            if not applied:
+                raise Unsupported(f"layer `{variable}` is created but never applied")
+        name_arg = literal(args.get("name"), "the model name") if "name" in args else None
+        assigned = _assigned(line)
+        model = Model(
+            "model",
+            self.input_shape,
+            tuple(self.nodes),
+            (output,),
+            {
+                "style": "functional",
+                "statements": self.statements,
+                "parameter": self.parameter,
+                "calls": self.calls,
+                "reads": self.reads,
+                "model_name": name_arg if isinstance(name_arg, str) else None,
+                "target": assigned[0] if assigned is not None else None,
+                "variables": [v for v, _, _ in self.statements if v is not None] + list(self.layer_objects) + [self.parameter],
+            },
+        )
+        _check_graph(model)
+        return model
+
+    def _layer_constructor(self, value: cst.BaseExpression) -> list[ir.Layer] | None:
+        """The IR layers of `layers.Conv2D(...)`, or None when `value` is not a layer constructor."""
+        if not isinstance(value, cst.Call) or not isinstance(value.func, (cst.Name, cst.Attribute)):
+            return None
+        qualified = self.facts.qname(value.func)
+        if qualified == N.KERAS_LAMBDA:
+            raise Unsupported("a Lambda layer runs arbitrary code")
+        kind = N.KERAS_LAYER_KINDS.get(qualified or "")
+        if kind is None:
+            return None
+        if kind not in _SIGNATURES or kind == "InputLayer":
+            raise Unsupported(f"`{code(value.func)}` is not translated")
+        args = bind(value, _SIGNATURES[kind] + _COMMON, kind)
+        if "input_shape" in args:
+            raise Unsupported("input_shape= on a layer of a functional model (keras.Input gives the shape)")
+        return _layers(kind, args)
+
+    def tensor(self, value: cst.BaseExpression) -> str:
+        """The IR node computing the tensor expression `value`."""
+        if isinstance(value, cst.Name):
+            if value.value in self.layer_objects:
+                raise Unsupported(f"`{value.value}` is a layer, not a tensor")
+            if value.value not in self.tensors:
+                raise Unsupported(f"`{value.value}` is not a tensor of this graph")
+            return self.tensors[value.value]
+        if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
+            return self._apply([ir.Add()], [value.left, value.right], "Add")
+        if not isinstance(value, cst.Call):
+            raise Unsupported(f"`{code(value)}` is not a layer applied to a tensor")
+        merge = KERAS_MERGE_FUNCTIONS.get(self.facts.qname(value.func) or "")
+        if merge is not None:
+            args = bind(value, ("inputs", "axis", "name"), code(value.func))
+            if integer(args.get("axis"), "axis", -1) not in (-1, 3):
+                raise Unsupported(f"{code(value.func)} over an axis other than the channels")
+            return self._apply([ir.Add() if merge == "Add" else ir.Concatenate()], _tensor_list(args.get("inputs")), merge)
+        layers = self._applied_layers(value.func)
+        if len(value.args) != 1 or value.args[0].keyword or value.args[0].star:
+            raise Unsupported(f"`{code(value)}` passes more than the input tensor (training=, mask=)")
+        argument = value.args[0].value
+        if isinstance(layers[0], (ir.Add, ir.Concatenate)):
+            return self._apply(layers, _tensor_list(argument), type(layers[0]).__name__)
+        return self._apply(layers, [argument], type(layers[0]).__name__)
+
+    def _applied_layers(self, func: cst.BaseExpression) -> list[ir.Layer]:
+        if isinstance(func, cst.Name) and func.value in self.layer_objects:
+            layers, applied = self.layer_objects[func.value]
+            if applied and any(isinstance(layer, _WEIGHTED) for layer in layers):
+                raise Unsupported(f"layer `{func.value}` is applied more than once (a shared layer; PyTorch would need it shared too)")
+            self.layer_objects[func.value] = (layers, applied + 1)
+            return layers
+        constructed = self._layer_constructor(func)
+        if constructed is None:
+            raise Unsupported(f"`{code(func)}` is a custom layer or not a layer")
+        return constructed
+
+    def _apply(self, layers: list[ir.Layer], operands: list[cst.BaseExpression], what: str) -> str:
+        if not layers:
+            raise Unsupported("an Activation('linear') layer (it computes nothing; remove it)")
+        inputs = tuple(self.tensor(operand) for operand in operands)
+        spelled = tuple(operand.value if isinstance(operand, cst.Name) else None for operand in operands)
+        merging = isinstance(layers[0], (ir.Add, ir.Concatenate))
+        if merging and len(inputs) < 2:
+            raise Unsupported(f"{what} of fewer than two tensors")
+        if not merging and len(inputs) != 1:
+            raise Unsupported(f"{what} applied to several tensors")
+        made: list[str] = []
+        for layer in layers:
+            name = f"node{len(self.nodes)}"
+            attribute = self._attribute(layer)
+            self.nodes.append(Node(name, layer, inputs if not made else (made[-1],), attribute))
+            self.reads[name] = spelled if not made else (None,)
+            made.append(name)
+        self.calls[made[-1]] = tuple(made)
+        return made[-1]
+
+    def _attribute(self, layer: ir.Layer) -> str | None:
+        """`conv1`, `bn2`, ...: the PyTorch attribute holding a layer that has a module."""
+        prefix = _ATTRIBUTE_PREFIX.get(type(layer))
+        if prefix is None:
+            return None
+        self.counts[prefix] = self.counts.get(prefix, 0) + 1
+        return f"{prefix}{self.counts[prefix]}"
+
+
+_WEIGHTED = (Conv2D, Dense, BatchNorm)
+
+
+def _tensor_list(node: cst.BaseExpression | None) -> list[cst.BaseExpression]:
+    if not isinstance(node, (cst.List, cst.Tuple)) or any(e.__class__ is not cst.Element for e in node.elements):
+        raise Unsupported("the tensors to merge are not written out as a list")
+    return [element.value for element in node.elements]
+
+
+def _check_graph(model: Model) -> None:
+    """Shapes fit, every node reaches the output, and flatten order cannot leak."""
+    try:
+        ir.output_shapes(model)
+    except ir.ShapeError as error:
+        raise Unsupported(str(error)) from None
+    by_name = {node.name: node for node in model.nodes}
+    reached, pending = set(), list(model.outputs)
+    while pending:
+        name = pending.pop()
+        if name in reached or name == "input":
+            continue
+        reached.add(name)
+        pending.extend(by_name[name].inputs)
+    unused = [node for node in model.nodes if node.name not in reached]
+    if unused:
+        raise Unsupported(f"a {type(unused[0].layer).__name__} is computed but does not reach the model's output")
+    if ir.unabsorbed_flatten(model) is not None:
+        raise Unsupported("a flattened image reaches something other than a Dense layer (NHWC and NCHW flatten in different orders)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -466,5 +795,5 @@ def _emit_module(model: Model, names: Names) -> cst.BaseStatement:
     return cst.parse_statement("\n".join(lines) + "\n")
 
 
-RECOGNIZERS = [KerasSequential()]
+RECOGNIZERS = [KerasSequential(), KerasFunctional()]
 EMITTERS = [KerasModelEmitter()]

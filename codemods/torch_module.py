@@ -55,7 +55,7 @@ import libcst as cst
 from slimify import ir
 from slimify import names as N
 from slimify.ir import Activation, BatchNorm, Code, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, Model, Node, Pool2D
-from slimify.model_syntax import Unsupported, bind, code, flag, float_text, integer, literal, number, pair, size_text
+from slimify.model_syntax import Unsupported, bind, code, flag, float_text, integer, literal, number, pair, replay, size_text
 from slimify.rewrite import Names, Recognized, Refusal, Site
 
 FAMILY = "torch_module"
@@ -461,97 +461,258 @@ def _is_batch_size(node: cst.BaseExpression, tensor: cst.BaseExpression) -> bool
 
 
 class TorchModuleEmitter:
-    """IR -> torch: `nn.Sequential(...)` for a sequential model (sizes inferred from the input shape)."""
+    """IR -> torch: `nn.Sequential(...)` for a sequential model, an `nn.Module` subclass for a graph
+    (sizes inferred from the input shape in both)."""
 
     dialect = "torch"
     layer_types = (Model,)
 
     def emit(self, model: Model, names: Names) -> list[cst.BaseStatement] | Refusal:
         try:
-            if model.extras.get("style") != "sequential":
-                raise Unsupported("only sequential models are emitted as PyTorch so far")
-            return [_emit_sequential(model, names)]
+            style = model.extras.get("style")
+            if style == "sequential":
+                return _emit_sequential(model, names)
+            if style == "functional":
+                return _emit_module_class(model, names)
+            raise Unsupported(f"a {style} model has no PyTorch emitter")
         except Unsupported as reason:
             return Refusal(FAMILY, model.extras.get("line", 1), f"no PyTorch translation: {reason}")
 
 
-def _emit_sequential(model: Model, names: Names) -> cst.BaseStatement:
+SAME_PAD_CLASS = "SamePad2d"
+
+_SAME_PAD_SOURCE = """\
+class {name}({module}):
+    \"\"\"Zero padding like TensorFlow's padding='same', for any input size.
+
+    With a stride above 1 how much SAME pads depends on the input size (a 3 x 3 stride-2 kernel
+    pads (0, 1) on an even size, (1, 1) on an odd one), so it is computed here from the input:
+    the output keeps ceil(size / stride) pixels and the odd pixel goes bottom / right.
+    \"\"\"
+
+    def __init__(self, kernel_size, stride):
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride
+
+    def forward(self, x):
+        pads = []  # {pad} takes the last dimension first: (left, right, top, bottom)
+        for size, kernel, stride in zip(x.shape[:1:-1], self.kernel_size[::-1], self.stride[::-1]):
+            total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
+            pads += [total // 2, total - total // 2]
+        return {pad}(x, pads)
+"""
+
+
+class _Spelling:
+    """How this file spells PyTorch names, and the helper classes the emitted code needs."""
+
+    def __init__(self, names: Names) -> None:
+        self.names = names
+        self.helpers: dict[str, str] = {}  # helper kind -> the name it got in this file
+
+    def ref(self, qualified: str) -> str:
+        return code(self.names.ref(qualified))
+
+    def nn(self, kind: str) -> str:
+        return self.ref(f"torch.nn.{kind}")
+
+    def same_pad(self) -> str:
+        if SAME_PAD_CLASS not in self.helpers:
+            self.helpers[SAME_PAD_CLASS] = self.names.fresh(SAME_PAD_CLASS)
+        return self.helpers[SAME_PAD_CLASS]
+
+    def helper_statements(self) -> list[cst.BaseStatement]:
+        statements = []
+        if SAME_PAD_CLASS in self.helpers:
+            source = _SAME_PAD_SOURCE.format(
+                name=self.helpers[SAME_PAD_CLASS], module=self.nn("Module"), pad=self.ref("torch.nn.functional.pad")
+            )
+            statements.append(cst.parse_statement(source))
+        return statements
+
+
+def _shapes(model: Model) -> dict[str, tuple[int, ...]]:
     try:
-        shapes = ir.output_shapes(model)
+        return ir.output_shapes(model)
     except ir.ShapeError as error:
         raise Unsupported(str(error)) from None
-    nn = lambda kind: code(names.ref(f"torch.nn.{kind}"))  # noqa: E731
-    made: list[str] = []
-    for node in model.nodes:
-        shape = shapes[node.inputs[0]]
-        layer = node.layer
-        if isinstance(layer, Conv2D):
-            made += _conv(layer, shape, nn)
-        elif isinstance(layer, Dense):
-            bias = "" if layer.use_bias else ", bias=False"
-            made.append(f"{nn('Linear')}({shape[0]}, {layer.units}{bias})")
-        elif isinstance(layer, Pool2D):
-            made.append(_pool(layer, shape, nn))
-        elif isinstance(layer, GlobalAvgPool2D):
-            made.append(f"{nn('AdaptiveAvgPool2d')}(1)")
-            if not layer.keepdims:
-                made.append(f"{nn('Flatten')}()")
-        elif isinstance(layer, Flatten):
-            made.append(f"{nn('Flatten')}()")
-        elif isinstance(layer, Dropout):
-            made.append(f"{nn('Dropout')}({layer.rate})")
-        elif isinstance(layer, BatchNorm):
-            kind = "BatchNorm2d" if len(shape) == 3 else "BatchNorm1d"
-            affine = "" if layer.center else ", affine=False"
-            made.append(f"{nn(kind)}({shape[-1]}, eps={float_text(layer.epsilon)}, momentum={float_text(1 - layer.momentum)}{affine})")
-        elif isinstance(layer, Activation):
-            simple = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
-            if layer.kind in simple:
-                made.append(f"{nn(simple[layer.kind])}()")
-            else:  # Keras's last axis: the channels, dim 1 in NCHW and in a flat tensor
-                made.append(f"{nn('Softmax' if layer.kind == 'softmax' else 'LogSoftmax')}(dim=1)")
-        else:
-            raise Unsupported(f"{type(layer).__name__} has no PyTorch module here")
+
+
+def _modules(layer: ir.Layer, shape: tuple[int, ...], spell: _Spelling) -> list[str]:
+    """PyTorch module constructors for one IR layer applied to an input of `shape` (H, W, C)."""
+    nn = spell.nn
+    if isinstance(layer, Conv2D):
+        return _conv(layer, shape, spell)
+    if isinstance(layer, Dense):
+        bias = "" if layer.use_bias else ", bias=False"
+        return [f"{nn('Linear')}({shape[0]}, {layer.units}{bias})"]
+    if isinstance(layer, Pool2D):
+        return [_pool(layer, nn)]
+    if isinstance(layer, GlobalAvgPool2D):
+        return [f"{nn('AdaptiveAvgPool2d')}(1)"] + ([] if layer.keepdims else [f"{nn('Flatten')}()"])
+    if isinstance(layer, Flatten):
+        return [f"{nn('Flatten')}()"]
+    if isinstance(layer, Dropout):
+        return [f"{nn('Dropout')}({layer.rate})"]
+    if isinstance(layer, BatchNorm):
+        kind = "BatchNorm2d" if len(shape) == 3 else "BatchNorm1d"
+        affine = "" if layer.center else ", affine=False"
+        return [f"{nn(kind)}({shape[-1]}, eps={float_text(layer.epsilon)}, momentum={float_text(1 - layer.momentum)}{affine})"]
+    if isinstance(layer, Activation):
+        simple = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
+        if layer.kind in simple:
+            return [f"{nn(simple[layer.kind])}()"]
+        # Keras's last axis: the channels, dim 1 in NCHW and in a flat tensor
+        return [f"{nn('Softmax' if layer.kind == 'softmax' else 'LogSoftmax')}(dim=1)"]
+    raise Unsupported(f"{type(layer).__name__} has no PyTorch module here")
+
+
+def _emit_sequential(model: Model, names: Names) -> list[cst.BaseStatement]:
+    shapes = _shapes(model)
+    spell = _Spelling(names)
+    made = [m for node in model.nodes for m in _modules(node.layer, shapes[node.inputs[0]], spell)]
     indent = ""  # LibCST keeps the lines inside brackets relative to the enclosing block's indentation
     body = "\n".join(f"{indent}    {m}," for m in made)
-    call = f"{nn('Sequential')}(\n{body}\n{indent})"
+    call = f"{spell.nn('Sequential')}(\n{body}\n{indent})"
     target = model.extras.get("target")
-    return cst.parse_statement(f"return {call}\n" if target is None else f"{target} = {call}\n")
+    statement = cst.parse_statement(f"return {call}\n" if target is None else f"{target} = {call}\n")
+    helpers = spell.helper_statements()
+    if helpers:  # PEP 8: two blank lines after a class at module level, one inside a function
+        statement = statement.with_changes(leading_lines=[cst.EmptyLine()] * (1 if model.extras.get("nested") else 2))
+    return [*helpers, statement]
 
 
-def _conv(layer: Conv2D, shape: tuple[int, ...], nn) -> list[str]:
-    height, width, channels = shape
+def _conv(layer: Conv2D, shape: tuple[int, ...], spell: _Spelling) -> list[str]:
+    """`nn.Conv2d`, preceded by the padding TensorFlow's SAME needs when `padding=` cannot say it.
+
+    PyTorch's `padding=` is symmetric and fixed. SAME is symmetric and fixed for stride 1 and an
+    odd kernel; fixed but lopsided for an even kernel (an `nn.ZeroPad2d`); and for a stride above
+    1 it depends on the input size, so a `SamePad2d` computes it from each input.
+    """
+    channels = shape[2]
     kernel = tuple(ir.int_value(k) for k in layer.kernel_size)
+    strides = tuple(layer.strides)
     args = [str(channels), str(layer.filters), size_text(kernel)]
-    if layer.strides != (1, 1):
-        args.append(f"stride={size_text(tuple(layer.strides))}")
+    if strides != (1, 1):
+        args.append(f"stride={size_text(strides)}")
     made = []
     if layer.padding == "SAME":
-        # TensorFlow pads the odd pixel after (bottom / right); PyTorch's padding= is symmetric.
-        top, bottom = ir.same_pads(height, kernel[0], layer.strides[0])
-        left, right = ir.same_pads(width, kernel[1], layer.strides[1])
-        if (top, left) != (bottom, right):
-            made.append(f"{nn('ZeroPad2d')}(({left}, {right}, {top}, {bottom}))")
-        elif (top, left) != (0, 0):
-            args.append(f"padding={size_text((top, left))}")
+        fixed = [ir.same_pads_for_every_size(k, s) for k, s in zip(kernel, strides, strict=True)]
+        if None in fixed:
+            made.append(f"{spell.same_pad()}(kernel_size={kernel}, stride={strides})")
+        else:
+            (top, bottom), (left, right) = fixed
+            if (top, left) != (bottom, right):
+                made.append(f"{spell.nn('ZeroPad2d')}(({left}, {right}, {top}, {bottom}))")
+            elif (top, left) != (0, 0):
+                args.append(f"padding={size_text((top, left))}")
     if not layer.use_bias:
         args.append("bias=False")
-    made.append(f"{nn('Conv2d')}({', '.join(args)})")
+    made.append(f"{spell.nn('Conv2d')}({', '.join(args)})")
     return made
 
 
-def _pool(layer: Pool2D, shape: tuple[int, ...], nn) -> str:
+def _pool(layer: Pool2D, nn) -> str:
+    """`nn.MaxPool2d` / `nn.AvgPool2d`; SAME pooling only where PyTorch says it for every input size.
+
+    A stride-1 window pads the same on both sides, which `padding=` says. Otherwise SAME pooling
+    pads the last window (bottom / right) with pixels that do not count, which is what
+    `ceil_mode=True` does with a last, partial window, as long as nothing is padded before the
+    first window and the window count agrees, whatever the input size.
+    """
     kind = "MaxPool2d" if layer.kind == "max" else "AvgPool2d"
-    size, strides = tuple(layer.pool_size), tuple(layer.strides)
+    size, strides = tuple(ir.int_value(v) for v in layer.pool_size), tuple(ir.int_value(v) for v in layer.strides)
     args = [size_text(size)] + ([] if strides == size else [f"stride={size_text(strides)}"])
-    if layer.padding == "SAME":
-        pads = [ir.same_pads(n, k, s) for n, k, s in zip(shape[:2], size, strides, strict=True)]
-        if any(before for before, _ in pads) or (any(after for _, after in pads) and size != strides):
-            raise Unsupported(f"SAME pooling of a {shape[0]}x{shape[1]} input pads before the first window; PyTorch cannot")
-        if any(after for _, after in pads):
-            # The padded pixel only completes the last window; ceil_mode keeps that partial window.
+    fixed = [ir.same_pads_for_every_size(k, s) for k, s in zip(size, strides, strict=True)]
+    if layer.padding == "SAME" and all(pads is not None and pads[0] == pads[1] for pads in fixed):
+        if any(pads[0] for pads in fixed):
+            # PyTorch pads max pooling with -inf; average pooling leaves the pads out of the count
+            # with count_include_pad=False: both as TensorFlow's SAME does.
+            args.append(f"padding={size_text((fixed[0][0], fixed[1][0]))}")
+            if layer.kind == "avg":
+                args.append("count_include_pad=False")
+    elif layer.padding == "SAME":
+        needs_ceil = False
+        for k, s in zip(size, strides, strict=True):
+            sizes = range(k, k + s)  # every residue of the input size mod the stride
+            if any(ir.same_pads(n, k, s)[0] for n in sizes) or any(-(-(n - k) // s) + 1 != -(-n // s) for n in sizes):
+                raise Unsupported(
+                    f"SAME pooling with window {k} and stride {s} pads before the first window for some input sizes; PyTorch cannot"
+                )
+            needs_ceil = needs_ceil or any(ir.same_pads(n, k, s)[1] for n in sizes)
+        if needs_ceil:
             args.append("ceil_mode=True")
     return f"{nn(kind)}({', '.join(args)})"
+
+
+# Functions for the IR layers a module's `forward` computes without a module.
+_TORCH_FUNCTIONS = {"relu": "torch.nn.functional.relu", "tanh": "torch.tanh", "sigmoid": "torch.sigmoid"}
+
+
+def _class_name(model: Model) -> str:
+    """`ResNet` from `keras.Model(..., name="res_net")`, else from `build_resnet` / `model`."""
+    base = model.extras.get("model_name") or model.extras.get("function") or model.name
+    for prefix in ("build_", "make_", "create_", "get_"):
+        if base.startswith(prefix) and len(base) > len(prefix):
+            base = base[len(prefix) :]
+    words = [w for w in base.replace("-", "_").split("_") if w]
+    name = "".join(w[:1].upper() + w[1:] for w in words)
+    return name if name.isidentifier() and name.lower() not in ("model", "net", "") else "Net"
+
+
+def _emit_module_class(model: Model, names: Names) -> list[cst.BaseStatement]:
+    """A graph as `class Net(nn.Module)`: layers in `__init__`, the Keras assignments in `forward`."""
+    shapes = _shapes(model)
+    spell = _Spelling(names)
+    class_name = names.fresh(_class_name(model))
+    indent = "    "
+    init = [f"{indent}def __init__(self):", f"{indent * 2}super().__init__()"]
+    padded: dict[str, str] = {}  # attribute -> attribute of the padding in front of it
+    for node in model.nodes:
+        if node.attribute is None:
+            continue
+        made = _modules(node.layer, shapes[node.inputs[0]], spell)
+        if len(made) == 2 and isinstance(node.layer, Conv2D):
+            padded[node.attribute] = f"{node.attribute}_pad"
+            init.append(f"{indent * 2}self.{node.attribute}_pad = {made[0]}")
+        elif len(made) != 1:
+            raise Unsupported(f"{type(node.layer).__name__} needs several PyTorch modules")
+        init.append(f"{indent * 2}self.{node.attribute} = {made[-1]}")
+
+    def render(node: Node, args: list[str]) -> str:
+        layer = node.layer
+        if node.attribute is not None:
+            argument = f"self.{padded[node.attribute]}({args[0]})" if node.attribute in padded else args[0]
+            return f"self.{node.attribute}({argument})"
+        if isinstance(layer, Activation):
+            if layer.kind in _TORCH_FUNCTIONS:
+                return f"{spell.ref(_TORCH_FUNCTIONS[layer.kind])}({args[0]})"
+            return f"{spell.ref(f'torch.nn.functional.{layer.kind}')}({args[0]}, dim=1)"
+        if isinstance(layer, Flatten):
+            return f"{spell.ref('torch.flatten')}({args[0]}, 1)"
+        if isinstance(layer, GlobalAvgPool2D):
+            return f"{spell.ref('torch.mean')}({args[0]}, dim=(2, 3){', keepdim=True' if layer.keepdims else ''})"
+        if isinstance(layer, ir.Add):
+            return " + ".join(args)
+        if isinstance(layer, ir.Concatenate):
+            return f"{spell.ref('torch.cat')}([{', '.join(args)}], dim=1)"
+        raise Unsupported(f"{type(layer).__name__} has no PyTorch op here")
+
+    parameter = model.extras["parameter"]
+    forward = [f"{indent}def forward(self, {parameter}):"]
+    forward += [f"{indent * 2}{line}" for line in replay(model, parameter, render)]
+    lines = [f"class {class_name}({spell.nn('Module')}):", *init, "", *forward]
+    statements = [*spell.helper_statements(), cst.parse_statement("\n".join(lines) + "\n")]
+    for position, statement in enumerate(statements[1:], 1):
+        statements[position] = statement.with_changes(leading_lines=[cst.EmptyLine()] * 2)
+    function = model.extras.get("function")
+    if function is not None:
+        docstring = model.extras.get("docstring")
+        body = ([f"{indent}{docstring}"] if docstring else []) + [f"{indent}return {class_name}()"]
+        entry = cst.parse_statement(f"def {function}():\n" + "\n".join(body) + "\n")
+    else:
+        entry = cst.parse_statement(f"{model.extras['target']} = {class_name}()\n")
+    return [*statements, entry.with_changes(leading_lines=[cst.EmptyLine()] * 2)]
 
 
 RECOGNIZERS = [TorchSequential(), TorchModuleClass()]

@@ -47,6 +47,7 @@ INITIALIZER_KINDS = (
     "glorot_uniform",
 )
 
+
 @dataclass(frozen=True)
 class Regularizer:
     """Weight decay added to the regularization losses: `scale * sum(w ** 2) / 2` for "l2"
@@ -145,18 +146,16 @@ class Concatenate:
     axis: int = -1  # channel axis in the source dialect's own layout
 
 
-Layer = (
-    Conv2D
-    | Dense
-    | Pool2D
-    | GlobalAvgPool2D
-    | Flatten
-    | Dropout
-    | BatchNorm
-    | Activation
-    | Add
-    | Concatenate
-)
+Layer = Conv2D | Dense | Pool2D | GlobalAvgPool2D | Flatten | Dropout | BatchNorm | Activation | Add | Concatenate
+
+
+@dataclass(frozen=True)
+class LayerGroup:
+    """Layers held together by one model attribute: a PyTorch `nn.ModuleList` ("list") or an
+    `nn.Sequential` ("sequential") kept as `self.features`; each layer is also a Node of the graph."""
+
+    kind: str  # "list" | "sequential"
+    layers: tuple[Layer, ...]
 
 
 @dataclass(frozen=True)
@@ -235,6 +234,25 @@ def same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
     out = -(-size // stride)
     total = max((out - 1) * stride + kernel - size, 0)
     return total // 2, total - total // 2
+
+
+def same_pads_for_every_size(kernel: int, stride: int) -> tuple[int, int] | None:
+    """Fixed (before, after) zero padding that reproduces TensorFlow's SAME for *every* input size.
+
+    SAME pads `max((ceil(n / s) - 1) * s + k - n, 0)` pixels, which depends on `n mod s`: with
+    stride 1 it is a constant (an even kernel pads one more after), but a 3 x 3 stride-2 kernel
+    pads (0, 1) on an even size and (1, 1) on an odd one. A fixed padding is only right when the
+    `before` part never changes and the largest `after` part adds no output pixel; None otherwise
+    (the translation then pads at run time, or refuses).
+    """
+    sizes = range(max(kernel, 1), max(kernel, 1) + stride)  # every residue of n mod stride
+    pads = [same_pads(size, kernel, stride) for size in sizes]
+    if len({before for before, _ in pads}) != 1:
+        return None
+    before, after = pads[0][0], max(after for _, after in pads)
+    if any((size + before + after - kernel) // stride + 1 != -(-size // stride) for size in sizes):
+        return None
+    return before, after
 
 
 class ShapeError(ValueError):

@@ -114,6 +114,9 @@ def _by_attribute(model_ir: Model) -> bool:
 
 
 def _keras_layers(model, model_ir: Model, weighted: list[Node]) -> list:
+    if model_ir.extras.get("style") == "functional":
+        found = keras_graph_layers(model, model_ir)
+        return [found[node.name] for node in weighted]
     if _by_attribute(model_ir):
         found = []
         for node in weighted:
@@ -127,7 +130,36 @@ def _keras_layers(model, model_ir: Model, weighted: list[Node]) -> list:
     return layers
 
 
+def keras_graph_layers(model, model_ir: Model) -> dict:
+    """IR node -> the Keras layer computing it in a functional model, found by walking the graph.
+
+    Keras orders a functional model's layers by depth, not as the source wrote them (a shortcut
+    convolution comes before the main branch's second one), so positions do not line up; the
+    graph does. The walk starts at the model's output in both and follows each layer's inputs.
+    """
+    calls: dict[str, tuple[str, ...]] = model_ir.extras["calls"]
+    by_name = {node.name: node for node in model_ir.nodes}
+    found: dict[str, object] = {}
+    pending = [(model_ir.outputs[0], model.outputs[0])]
+    while pending:
+        name, tensor = pending.pop()
+        if name == "input" or name in found:
+            continue
+        history = tensor._keras_history
+        layer = history.operation
+        for member in calls[name]:
+            found[member] = layer
+        inputs = by_name[calls[name][0]].inputs
+        tensors = list(layer._inbound_nodes[history.node_index].input_tensors)
+        if len(tensors) != len(inputs):
+            raise PortError(f"Keras layer {layer.name} takes {len(tensors)} inputs, the IR node {len(inputs)}")
+        pending.extend(zip(inputs, tensors, strict=True))
+    return found
+
+
 def _torch_modules(model, model_ir: Model, weighted: list[Node]) -> list:
+    if model_ir.extras.get("style") == "functional":
+        return [getattr(model, node.attribute) for node in weighted]
     if _by_attribute(model_ir):
         return [getattr(model, node.attribute) for node in weighted]
     modules = [m for m in model.children() if list(m.parameters(recurse=False)) or list(m.buffers(recurse=False))]

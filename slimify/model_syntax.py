@@ -115,3 +115,38 @@ def float_text(value: float) -> str:
     return repr(float(f"{value:.12g}"))
 
 
+def replay(model, parameter: str, render) -> list[str]:
+    """The assignments of a model's `forward` / `call`, spelled in another framework.
+
+    `model.extras["statements"]` lists, in source order, (variable assigned or None for the
+    return, IR node, variable the value was read from); `render(node, argument_texts)` spells one
+    node. A node no statement assigned is written inline where it is used, and a value is read
+    from the variable that holds it, so the emitted method assigns the same variables as the
+    source and reads like it (`out + identity` stays `out + identity`).
+    """
+    by_name = {node.name: node for node in model.nodes}
+    bound: dict[str, str] = {parameter: "input"}  # variable -> the node it holds, as the source runs
+    reads = model.extras.get("reads", {})
+
+    def expression(name: str, spelled: str | None = None) -> str:
+        if spelled is not None and bound.get(spelled) == name:
+            return spelled
+        for variable, value in reversed(bound.items()):  # the latest variable holding it
+            if value == name:
+                return variable
+        if name not in by_name:
+            raise Unsupported("a value is read after its variable was reassigned")
+        node = by_name[name]
+        spellings = reads.get(name, ()) or (None,) * len(node.inputs)
+        return render(node, [expression(i, v) for i, v in zip(node.inputs, spellings, strict=True)])
+
+    lines = []
+    for variable, node_name, spelled in model.extras["statements"]:
+        value = expression(node_name, spelled)
+        if variable is None:
+            lines.append(f"return {value}")
+            continue
+        bound.pop(variable, None)
+        bound[variable] = node_name
+        lines.append(f"{variable} = {value}")
+    return lines

@@ -20,7 +20,7 @@ from tests.fixture_files import after_of, fixture_id, input_shapes, pairs
 MODEL_PAIRS = pairs("torch") + pairs("keras")
 DIRECTION = {"torch": "keras->torch", "keras": "torch->keras"}
 # Sizes pinned by the model, so no odd input size can be fed (see the module docstring).
-EVEN_ONLY = {"torch/stride_2_same_even_input"}
+EVEN_ONLY: set[str] = set()
 
 
 def _entry(before) -> str:
@@ -79,16 +79,33 @@ model = keras.Sequential([
 """
 
 
-def test_stride_2_same_pads_the_extra_pixel_bottom_right():
+PADDED_PER_INPUT = "    SamePad2d(kernel_size=(3, 3), stride=(2, 2)),\n"
+
+
+def test_stride_2_same_is_padded_for_each_input_size():
+    # TF pads (0, 1) on an even size and (1, 1) on an odd one; a Keras Sequential runs on any
+    # size, so the translation computes the padding from each input instead of the declared one.
     after = rewrite_source(STRIDE_2_SAME, "torch").new_source
-    assert "nn.ZeroPad2d((0, 1, 0, 1))" in after
-    result = compare_models(STRIDE_2_SAME, after, "model", [(2, 16, 16, 3), (3, 16, 16, 3)], "keras->torch")
+    assert PADDED_PER_INPUT in after and "ZeroPad2d" not in after
+    shapes = [(2, 16, 16, 3), (3, 15, 15, 3), (2, 17, 14, 3)]
+    result = compare_models(STRIDE_2_SAME, after, "model", shapes, "keras->torch")
     assert result.ok, result.message
+
+
+def test_padding_fixed_for_the_declared_size_is_wrong_for_other_sizes():
+    # What a fixed translation would be: right for 16 x 16, caught on 15 x 15.
+    after = rewrite_source(STRIDE_2_SAME, "torch").new_source
+    fixed = after.replace(PADDED_PER_INPUT, "    nn.ZeroPad2d((0, 1, 0, 1)),\n")
+    assert fixed != after
+    assert compare_models(STRIDE_2_SAME, fixed, "model", [(2, 16, 16, 3), (3, 16, 16, 3)], "keras->torch").ok
+    result = compare_models(STRIDE_2_SAME, fixed, "model", [(2, 16, 16, 3), (3, 15, 15, 3)], "keras->torch")
+    assert not result.ok
+    assert "(3, 15, 15, 3)" in result.message
 
 
 def test_runner_catches_symmetric_padding_for_stride_2_same():
     after = rewrite_source(STRIDE_2_SAME, "torch").new_source
-    symmetric = after.replace("    nn.ZeroPad2d((0, 1, 0, 1)),\n", "").replace("stride=2)", "stride=2, padding=1)")
+    symmetric = after.replace(PADDED_PER_INPUT, "").replace("stride=2)", "stride=2, padding=1)")
     assert symmetric != after and "padding=1" in symmetric
     result = compare_models(STRIDE_2_SAME, symmetric, "model", [(2, 16, 16, 3), (3, 16, 16, 3)], "keras->torch")
     assert not result.ok
