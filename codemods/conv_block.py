@@ -53,7 +53,6 @@ FAMILY = "conv_block"
 _SLIM_NOT_CARRIED = (
     "normalizer_fn",
     "normalizer_params",
-    "weights_regularizer",
     "biases_regularizer",
     "reuse",
     "variables_collections",
@@ -143,6 +142,7 @@ class FoldConvBlock:
             in_channels=tf1.value(shape[2], facts),
             weights_initializer=weights_init,
             bias_initializer=bias_init,
+            weights_regularizer=block.layer_regularizer(kernel, bias_var),
             trainable=weights_trainable,
         )
         return layer, conv["input"]
@@ -248,6 +248,7 @@ class SlimConv:
             use_bias=use_bias,
             weights_initializer=weights_init,
             bias_initializer=bias_init,
+            weights_regularizer=tf1.read_slim_weights_regularizer(args, facts),
             trainable=trainable,
         )
         return LayerCall(layer=layer, inputs=Code(facts.code(inputs)), output=output, scope=scope)
@@ -277,6 +278,8 @@ class SlimConvEmitter:
             args.append(tf1.keyword("activation_fn", activation))
         if layer.weights_initializer not in (None, Initializer("glorot_uniform")):
             args.append(tf1.keyword("weights_initializer", tf1.emit_initializer(layer.weights_initializer, names)))
+        if layer.weights_regularizer is not None:
+            args.append(tf1.keyword("weights_regularizer", tf1.emit_slim_regularizer(layer.weights_regularizer, names)))
         if not layer.use_bias:
             args.append(tf1.keyword("biases_initializer", cst.Name("None")))
         elif layer.bias_initializer not in (None, Initializer("zeros")):
@@ -310,6 +313,8 @@ class TfConvEmitter:
                 tf1.keyword("name", tf1.string("weights")),
             ]))),
         ]  # fmt: skip
+        if layer.weights_regularizer is not None:
+            body.append(tf1.emit_weight_decay(layer.weights_regularizer, weights, names))
         tensor: cst.BaseExpression = cst.Call(
             names.ref("tensorflow.nn.conv2d"),
             tf1.commas([

@@ -62,9 +62,7 @@ class FoldDenseBlock:
             return None
         if tf1.block_calls(statement, facts, N.TF_CONV2D):
             return None  # a conv block's business
-        if not (
-            tf1.block_calls(statement, facts, *N.TF_MATMUL, N.TF_XW_PLUS_B, N.TF_RELU_LAYER) or _has_matmul_operator(statement)
-        ):
+        if not (tf1.block_calls(statement, facts, *N.TF_MATMUL, N.TF_XW_PLUS_B, N.TF_RELU_LAYER) or _has_matmul_operator(statement)):
             return None
         try:
             layer_call = tf1.read_scoped_layer(statement, site, self._match_layer)
@@ -115,6 +113,7 @@ class FoldDenseBlock:
             in_features=tf1.value(shape[0], facts),
             weights_initializer=weights_init,
             bias_initializer=bias_init,
+            weights_regularizer=block.layer_regularizer(weights, bias),
             trainable=weights_trainable,
         )
         return layer, inputs
@@ -179,6 +178,7 @@ class SlimFullyConnected:
             use_bias=common.use_bias,
             weights_initializer=common.weights_initializer,
             bias_initializer=common.bias_initializer,
+            weights_regularizer=common.weights_regularizer,
             trainable=common.trainable,
         )
         return Recognized(FAMILY, 1, LayerCall(layer, Code(facts.code(inputs)), output, common.scope), releases=(N.TF_SLIM,))
@@ -223,6 +223,8 @@ class TfDenseEmitter:
         shape = cst.List([cst.Element(in_features), cst.Element(tf1.expression(layer.units))])
         weights_init = layer.weights_initializer or Initializer("glorot_uniform")
         body = [tf1.emit_variable(weights, "weights", weights_init, shape, layer.trainable, names)]
+        if layer.weights_regularizer is not None:
+            body.append(tf1.emit_weight_decay(layer.weights_regularizer, weights, names))
         tensor: cst.BaseExpression = cst.Call(
             names.ref("tensorflow.matmul"), tf1.commas([cst.Arg(cst.parse_expression(call.inputs.text)), cst.Arg(cst.Name(weights))])
         )

@@ -61,6 +61,12 @@ TF_RESHAPE = "tensorflow.reshape"
 TF_AUTO_REUSE = "tensorflow.AUTO_REUSE"
 TF_ADD_TO_COLLECTION = "tensorflow.add_to_collection"
 TF_GRADIENTS = "tensorflow.gradients"
+TF_GET_COLLECTION = "tensorflow.get_collection"
+TF_REGULARIZATION_LOSSES = "tensorflow.GraphKeys.REGULARIZATION_LOSSES"
+REGULARIZATION_LOSSES_KEY = "regularization_losses"  # the string tf.GraphKeys.REGULARIZATION_LOSSES holds
+TF_L2_LOSS = "tensorflow.nn.l2_loss"
+TF_MULTIPLY = "tensorflow.multiply"
+TF_PLACEHOLDER = "tensorflow.placeholder"
 TF_ACTIVATIONS = {
     "tensorflow.nn.relu": "relu",
     "tensorflow.nn.relu6": "relu6",
@@ -100,6 +106,15 @@ SLIM_MAX_POOL2D = ("tf_slim.max_pool2d",)
 SLIM_AVG_POOL2D = ("tf_slim.avg_pool2d",)
 SLIM_DROPOUT = ("tf_slim.dropout",)
 SLIM_FLATTEN = ("tf_slim.flatten",)
+# Weight-decay functions, by Regularizer kind (slim's and tf.contrib.layers' are one function).
+SLIM_REGULARIZERS = {
+    "tf_slim.l2_regularizer": "l2",
+    "tf_slim.regularizers.l2_regularizer": "l2",
+    "tf_slim.l1_regularizer": "l1",
+    "tf_slim.regularizers.l1_regularizer": "l1",
+}
+SLIM_L2_REGULARIZER = "tf_slim.l2_regularizer"
+KERAS_REGULARIZERS = "keras.regularizers."
 
 
 # Keras layers and models (canonical: `tf.keras.layers.X`, `keras.layers.X` both fold to `keras.layers.X`).

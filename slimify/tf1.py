@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import libcst as cst
 
 from slimify import names as N
 from slimify.dataflow import names_read
-from slimify.ir import Code, Initializer, LayerCall, Value
+from slimify.ir import Code, Initializer, LayerCall, Regularizer, Value
 from slimify.rewrite import FileFacts, Names, Site
 
 # Positional parameter order of the APIs we read (keywords are accepted by name).
@@ -66,6 +66,11 @@ SIGNATURES.update({
     "tensorflow.nn.max_pool2d": ("input", "ksize", "strides", "padding", "data_format", "name"),
     "tensorflow.nn.avg_pool": ("value", "ksize", "strides", "padding", "data_format", "name", "input"),
     N.TF_DROPOUT: ("x", "keep_prob", "noise_shape", "seed", "name", "rate"),
+    N.TF_ADD_TO_COLLECTION: ("name", "value"),
+    N.TF_GET_COLLECTION: ("key", "scope"),
+    N.TF_MULTIPLY: ("x", "y", "name"),
+    N.TF_L2_LOSS: ("t", "name"),
+    N.TF_PLACEHOLDER: ("dtype", "shape", "name"),
     N.TF_RESHAPE: ("tensor", "shape", "name"),
     "tf_slim.fully_connected": (
         "inputs", "num_outputs", "activation_fn", "normalizer_fn", "normalizer_params", "weights_initializer",
@@ -298,6 +303,7 @@ class ScopedBlock:
     output: Code | None  # None: the block ends in `return`
     binding: dict[int, int] = field(default_factory=dict)  # id(Name read) -> index into ops
     resolved: set[int] = field(default_factory=set)  # indices into ops
+    weight_decay: dict[str, Regularizer] = field(default_factory=dict)  # local name -> loss the block adds for it
 
     def resolve(self, expression: cst.BaseExpression | None) -> cst.BaseExpression | None:
         """Follow intermediate tensors (`conv = ...; bias = f(conv)`, or `x = ...; x = f(x)`) back
@@ -334,6 +340,25 @@ class ScopedBlock:
 
     def read_variable(self, local: str, expected_name: str, rank: int) -> tuple[Initializer, list[cst.BaseExpression], bool]:
         return read_variable(self.variables[local], expected_name, rank, self.facts, self.scope_call)
+
+    def regularizer(self, local: str) -> Regularizer | None:
+        """The weight decay on a block variable: `tf.get_variable(regularizer=...)`, a factory's,
+        or an explicit `tf.add_to_collection(REGULARIZATION_LOSSES, ...)` in the block."""
+        call = self.variables[local]
+        found = [self.weight_decay[local]] if local in self.weight_decay else []
+        if self.facts.qname(call.func) == N.TF_GET_VARIABLE:
+            given = bind(call, SIGNATURES[N.TF_GET_VARIABLE]).get("regularizer")
+            if given is not None and not is_literal(given, None):
+                found.append(read_regularizer(given, self.facts, "regularizer="))
+        if len(found) > 1:
+            raise Unsupported(f"{local} gets two weight decays; slim takes one weights_regularizer")
+        return found[0] if found else None
+
+    def layer_regularizer(self, weights: str, biases: str | None) -> Regularizer | None:
+        """The layer's weights_regularizer; refuses weight decay on the biases (not carried yet)."""
+        if biases is not None and self.regularizer(biases) is not None:
+            raise Unsupported("a regularizer on the biases is not folded yet (slim's biases_regularizer is not carried)")
+        return self.regularizer(weights)
 
     def check_activation_args(self, call: cst.Call) -> cst.BaseExpression:
         """An activation call's input; refuses arguments slim would not keep."""
@@ -389,6 +414,8 @@ def read_scoped_layer(statement: cst.With, site: Site, match_layer: Callable) ->
 
     variables: dict[str, cst.Call] = {}
     ops: list[tuple[str, cst.BaseExpression]] = []
+    weight_decay: dict[str, Regularizer] = {}
+    decay_temporaries: set[str] = set()
     body = list(statement.body.body) if isinstance(statement.body, cst.IndentedBlock) else []
     if not body:
         raise Unsupported("the block body is not an indented block")
@@ -399,12 +426,25 @@ def read_scoped_layer(statement: cst.With, site: Site, match_layer: Callable) ->
         last = position == len(body) - 1
         if isinstance(small, cst.Return) and last and small.value is not None:
             output, final = None, small.value
+        elif isinstance(small, cst.Expr) and facts.is_call_to(small.value, N.TF_ADD_TO_COLLECTION) and not last:
+            local, regularizer, temporary = _read_collected_weight_decay(small.value, variables, ops, facts)
+            if local in weight_decay:
+                raise Unsupported(f"{local} gets two weight decays; slim takes one weights_regularizer")
+            weight_decay[local] = regularizer
+            if temporary is not None:
+                decay_temporaries.add(temporary)
+            continue
         elif isinstance(small, cst.Assign) and len(small.targets) == 1:
             target = small.targets[0].target
-            if isinstance(small.value, cst.Call) and facts.qname(small.value.func) in _VARIABLE_CALLS:
+            factory = _variable_factory(small.value, facts)
+            if factory is not None or (isinstance(small.value, cst.Call) and facts.qname(small.value.func) in _VARIABLE_CALLS):
                 if not isinstance(target, cst.Name) or target.value in variables or any(n == target.value for n, _ in ops):
                     raise Unsupported(f"line {facts.line_of(line)} assigns a variable to {facts.code(target)}, which is not a fresh name")
                 variables[target.value] = small.value
+                if factory is not None:
+                    variables[target.value], regularizer = inline_variable_factory(small.value, factory, facts)
+                    if regularizer is not None:
+                        weight_decay[target.value] = regularizer
                 continue
             if last:
                 output, final = Code(facts.code(target)), small.value
@@ -420,7 +460,8 @@ def read_scoped_layer(statement: cst.With, site: Site, match_layer: Callable) ->
         raise Unsupported("the block does not end by assigning or returning the layer's output")
 
     block = ScopedBlock(facts, scope, scope_call, scope_var, variables, ops, final, output, _bind_temporaries(ops, final))
-    local_names = set(variables) | {n for n, _ in ops} | ({scope_var} if scope_var else set())
+    block.weight_decay = weight_decay
+    local_names = set(variables) | {n for n, _ in ops} | decay_temporaries | ({scope_var} if scope_var else set())
     if output is not None and facts.code(final) != output.text:
         # The last line rebinds its target: later reads see the layer's output, not a temporary.
         local_names.discard(output.text)
@@ -504,8 +545,7 @@ def refuse_variable_reuse(site: Site) -> None:
     line = _reuse_line(site.file)
     if line is not None:
         raise Unsupported(
-            f"line {line} reuses variables (reuse=True / AUTO_REUSE / reuse_variables()): "
-            "which block shares whose weights is not folded"
+            f"line {line} reuses variables (reuse=True / AUTO_REUSE / reuse_variables()): which block shares whose weights is not folded"
         )
 
 
@@ -517,8 +557,10 @@ def _reuse_line(facts: FileFacts) -> int | None:
 
     class _Reuse(cst.CSTVisitor):
         def visit_Arg(self, node: cst.Arg) -> None:
-            if node.keyword is not None and node.keyword.value == "reuse" and not (
-                is_literal(node.value, None) or is_literal(node.value, False)
+            if (
+                node.keyword is not None
+                and node.keyword.value == "reuse"
+                and not (is_literal(node.value, None) or is_literal(node.value, False))
             ):
                 found.append(facts.line_of(node))
 
@@ -595,9 +637,7 @@ def _read_get_variable(call: cst.Call, expected_name: str, rank: int, facts: Fil
         raise Unsupported(
             f"tf.get_variable ignores tf.name_scope: the variable is named {expected_name!r}, slim's would get the scope prefix"
         )
-    if "regularizer" in args:
-        raise Unsupported("tf.get_variable(regularizer=...) (weight decay) is not folded yet")
-    unknown = set(args) - {"name", "shape", "dtype", "initializer", "trainable"}
+    unknown = set(args) - {"name", "shape", "dtype", "initializer", "trainable", "regularizer"}
     if unknown:
         raise Unsupported(f"tf.get_variable({', '.join(sorted(unknown))}=...) is not carried")
     check_float32(args, facts, expected_name)
@@ -647,12 +687,12 @@ class SlimLayerArgs:
     use_bias: bool
     bias_initializer: Initializer | None
     trainable: bool
+    weights_regularizer: Regularizer | None = None
 
 
 SLIM_NOT_CARRIED = (
     "normalizer_fn",
     "normalizer_params",
-    "weights_regularizer",
     "biases_regularizer",
     "reuse",
     "variables_collections",
@@ -689,7 +729,8 @@ def read_slim_layer_args(args: dict[str, cst.BaseExpression], facts: FileFacts) 
     trainable = literal(args["trainable"], "trainable=") if "trainable" in args else True
     if not isinstance(trainable, bool):
         raise Unsupported("trainable= is only known at run time")
-    return SlimLayerArgs(scope, activation, weights_init, use_bias, bias_init, trainable)
+    regularizer = read_slim_weights_regularizer(args, facts)
+    return SlimLayerArgs(scope, activation, weights_init, use_bias, bias_init, trainable, regularizer)
 
 
 def slim_layer_keywords(layer, names: Names) -> list[cst.Arg]:
@@ -700,6 +741,8 @@ def slim_layer_keywords(layer, names: Names) -> list[cst.Arg]:
         args.append(keyword("activation_fn", activation))
     if layer.weights_initializer not in (None, Initializer("glorot_uniform")):
         args.append(keyword("weights_initializer", emit_initializer(layer.weights_initializer, names)))
+    if layer.weights_regularizer is not None:
+        args.append(keyword("weights_regularizer", emit_slim_regularizer(layer.weights_regularizer, names)))
     if not layer.use_bias:
         args.append(keyword("biases_initializer", cst.Name("None")))
     elif layer.bias_initializer not in (None, Initializer("zeros")):
@@ -748,3 +791,299 @@ def op_name_as_scope(name: cst.BaseExpression | None, facts: FileFacts) -> str |
         if (text == scope or text.startswith((scope + "/", scope + ":"))) and node is not name:
             raise Unsupported(f"line {facts.line_of(node)} names {text!r}, an op whose name would change")
     return scope
+
+
+# --- Weight decay -------------------------------------------------------------------------
+# slim's `weights_regularizer=slim.l2_regularizer(s)` adds `s * tf.nn.l2_loss(weights)` to
+# tf.GraphKeys.REGULARIZATION_LOSSES, exactly where `tf.get_variable(regularizer=...)` puts it.
+# A hand-written weight decay (`tf.add_to_collection(C, tf.multiply(tf.nn.l2_loss(w), wd))`,
+# inline or in a CIFAR-10 style factory) folds only when C is that collection too: a program
+# reading another collection ('losses') would silently lose the loss.
+
+
+def read_regularizer(node: cst.BaseExpression, facts: FileFacts, what: str) -> Regularizer:
+    """`slim.l2_regularizer(s)` / `tf.contrib.layers.l1_regularizer(s)` / `tf.nn.l2_loss` -> Regularizer."""
+    if facts.qname(node) == N.TF_L2_LOSS:
+        return Regularizer("l2", "1.0")  # l2_regularizer(1.0) computes 1.0 * l2_loss(w): the same bits
+    qualified = facts.qname(node.func) if isinstance(node, cst.Call) else facts.qname(node)
+    kind = N.SLIM_REGULARIZERS.get(qualified or "")
+    if kind is not None and isinstance(node, cst.Call):
+        args = bind(node, ("scale", "scope"))
+        if set(args) != {"scale"}:
+            raise Unsupported(f"{what} {facts.code(node)}: only the scale is carried")
+        return Regularizer(kind, facts.code(args["scale"]))
+    if (qualified or "").startswith(N.KERAS_REGULARIZERS):
+        raise Unsupported(
+            f"{what} {facts.code(node)} is Keras's: scale * sum(w ** 2) without l2_loss's halving, computed by other ops; "
+            "not proven identical to slim.l2_regularizer"
+        )
+    raise Unsupported(f"{what} {facts.code(node)} is not a regularizer slimify reads (slim.l2_regularizer / l1_regularizer, tf.nn.l2_loss)")
+
+
+def read_slim_weights_regularizer(args: dict[str, cst.BaseExpression], facts: FileFacts) -> Regularizer | None:
+    """A slim layer's `weights_regularizer=`, when the expansion can write it out exactly."""
+    given = args.get("weights_regularizer")
+    if given is None or is_literal(given, None):
+        return None
+    regularizer = read_regularizer(given, facts, "weights_regularizer=")
+    if regularizer.kind != "l2":
+        raise Unsupported(f"weights_regularizer={facts.code(given)} is not expanded yet (only l2_regularizer)")
+    exact_scale(cst.parse_expression(regularizer.scale), "weights_regularizer's scale")
+    return regularizer
+
+
+def exact_scale(node: cst.BaseExpression, what: str) -> str:
+    """A weight-decay factor both sides treat alike: a positive literal (as float source text).
+    slim.l2_regularizer adds no loss at all for 0.0 and rejects integers, a hand-written decay
+    adds a zero loss and takes any number."""
+    try:
+        scale = literal(node, what)
+    except Unsupported:
+        raise Unsupported(f"{what} {cst.Module([]).code_for_node(node)} is only known at run time (slim adds no loss for 0.0)") from None
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)):
+        raise Unsupported(f"{what} is not a number")
+    if scale <= 0:
+        raise Unsupported(f"{what} is {scale}: a hand-written decay adds a zero or negative loss, slim.l2_regularizer none or an error")
+    return cst.Module([]).code_for_node(node) if isinstance(scale, float) else repr(float(scale))
+
+
+def read_l2_decay(node: cst.BaseExpression, facts: FileFacts) -> tuple[cst.BaseExpression, cst.BaseExpression, cst.BaseExpression | None]:
+    """`tf.multiply(tf.nn.l2_loss(w), wd, name=...)`, `wd * tf.nn.l2_loss(w)`, ... -> (w, wd, name node)."""
+    name = None
+    if facts.is_call_to(node, N.TF_MULTIPLY):
+        args = bind(node, SIGNATURES[N.TF_MULTIPLY])
+        if set(args) - {"x", "y", "name"}:
+            raise Unsupported("the weight decay's tf.multiply has arguments slimify does not read")
+        first, second, name = args.get("x"), args.get("y"), args.get("name")
+    elif isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
+        first, second = node.left, node.right
+    else:
+        raise Unsupported(f"{facts.code(node)} is not scale * tf.nn.l2_loss(weights)")
+    for loss, scale in ((first, second), (second, first)):
+        if facts.is_call_to(loss, N.TF_L2_LOSS):
+            args = bind(loss, SIGNATURES[N.TF_L2_LOSS])
+            if set(args) != {"t"}:
+                raise Unsupported("tf.nn.l2_loss(name=...) names an op slim would not keep")
+            return args["t"], scale, name
+    raise Unsupported(f"{facts.code(node)} is not scale * tf.nn.l2_loss(weights)")
+
+
+def check_loss_collection(collection: cst.BaseExpression | None, facts: FileFacts, what: str) -> None:
+    """Refuse a weight decay collected anywhere but tf.GraphKeys.REGULARIZATION_LOSSES."""
+    if collection is not None and (
+        facts.qname(collection) == N.TF_REGULARIZATION_LOSSES or is_literal(collection, N.REGULARIZATION_LOSSES_KEY)
+    ):
+        return
+    shown = facts.code(collection) if collection is not None else "unknown"
+    readers = _collection_readers(collection, facts) if collection is not None else []
+    read = f" (read on line {', '.join(map(str, readers))})" if readers else ""
+    raise Unsupported(
+        f"{what} goes to the collection {shown}{read}; slim's weights_regularizer would put it in "
+        "tf.GraphKeys.REGULARIZATION_LOSSES instead, so the program would no longer see it"
+    )
+
+
+def _collection_readers(collection: cst.BaseExpression, facts: FileFacts) -> list[int]:
+    def key(node: cst.BaseExpression):
+        try:
+            return literal(node)
+        except Unsupported:
+            return facts.code(node)
+
+    wanted = key(collection)
+    lines: list[int] = []
+
+    class _Readers(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            if facts.qname(node.func) == N.TF_GET_COLLECTION and node.args and key(node.args[0].value) == wanted:
+                lines.append(facts.line_of(node))
+
+    facts.module.visit(_Readers())
+    return sorted(set(lines))
+
+
+def _check_decay_op_name(name: cst.BaseExpression | None, facts: FileFacts) -> None:
+    if name is None or is_literal(name, None):
+        return
+    text = literal(name, "the weight decay's op name")
+    for node, other in facts.string_literals:
+        if node is not name and other == text:
+            raise Unsupported(f"line {facts.line_of(node)} names {text!r}, the weight decay op slim would name differently")
+
+
+def _read_collected_weight_decay(call: cst.Call, variables: dict[str, cst.Call], ops: list, facts: FileFacts):
+    """`tf.add_to_collection(C, <decay>)` in a block, the decay inline or the temporary just
+    before -> (variable local name, Regularizer, the temporary's name or None)."""
+    args = bind(call, SIGNATURES[N.TF_ADD_TO_COLLECTION])
+    value, temporary = args.get("value"), None
+    if isinstance(value, cst.Name) and ops and ops[-1][0] == value.value:
+        temporary, value = ops.pop()
+    weights, scale, name = read_l2_decay(value, facts)
+    if not (isinstance(weights, cst.Name) and weights.value in variables):
+        raise Unsupported("the weight decay is not on a variable created in the block")
+    check_loss_collection(args.get("name"), facts, "the weight decay")
+    _check_decay_op_name(name, facts)
+    return weights.value, Regularizer("l2", exact_scale(scale, "the weight decay factor")), temporary
+
+
+@dataclass(frozen=True)
+class VariableFactory:
+    """A module-level `def f(name, shape, ..., wd)` creating one variable and maybe its weight decay."""
+
+    definition: cst.FunctionDef
+    variable: str  # the local the created variable is bound to
+    creation: cst.Call  # tf.get_variable / tf.Variable
+    guard: str | None  # `if <guard> is not None:` around the decay
+    decay: cst.BaseExpression | None  # scale * tf.nn.l2_loss(variable)
+    collection: cst.BaseExpression | None
+
+
+def _variable_factory(value: cst.BaseExpression, facts: FileFacts) -> VariableFactory | None:
+    """The factory `value` calls, if it is a plain call to a function defined once in this module."""
+    if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)):
+        return None
+    definitions = [s for s in facts.module.body if isinstance(s, cst.FunctionDef) and s.name.value == value.func.value]
+    if len(definitions) != 1:
+        return None
+    return _read_factory(definitions[0], facts)
+
+
+def _read_factory(definition: cst.FunctionDef, facts: FileFacts) -> VariableFactory:
+    name = definition.name.value
+    body = list(definition.body.body) if isinstance(definition.body, cst.IndentedBlock) else []
+    if body and _is_docstring(body[0]):
+        body = body[1:]
+    doing_more = Unsupported(f"the variable factory {name}() does more than create one variable and add its weight decay")
+    if len(body) < 2 or not _simple(body[0], cst.Assign) or not _simple(body[-1], cst.Return):
+        raise doing_more
+    created, returned = body[0].body[0], body[-1].body[0]
+    target = created.targets[0].target if len(created.targets) == 1 else None
+    if not (isinstance(target, cst.Name) and isinstance(returned.value, cst.Name) and returned.value.value == target.value):
+        raise doing_more
+    if not (isinstance(created.value, cst.Call) and facts.qname(created.value.func) in _VARIABLE_CALLS):
+        shown = facts.code(created.value.func) if isinstance(created.value, cst.Call) else facts.code(created.value)
+        raise Unsupported(f"the variable factory {name}() creates its variable through {shown}, which slimify does not follow")
+    middle, guard = body[1:-1], None
+    if len(middle) == 1 and isinstance(middle[0], cst.If) and middle[0].orelse is None:
+        guard = _is_not_none(middle[0].test)
+        if guard is None:
+            raise doing_more
+        middle = list(middle[0].body.body)
+    if not middle:
+        if guard is not None:
+            raise doing_more
+        return VariableFactory(definition, target.value, created.value, None, None, None)
+    if not all(_simple(line, (cst.Assign, cst.Expr)) for line in middle) or len(middle) > 2:
+        raise doing_more
+    collect = middle[-1].body[0]
+    if not (isinstance(collect, cst.Expr) and facts.is_call_to(collect.value, N.TF_ADD_TO_COLLECTION)):
+        raise doing_more
+    args = bind(collect.value, SIGNATURES[N.TF_ADD_TO_COLLECTION])
+    decay = args.get("value")
+    if len(middle) == 2:
+        temporary = middle[0].body[0]
+        if not (
+            isinstance(temporary, cst.Assign)
+            and len(temporary.targets) == 1
+            and isinstance(decay, cst.Name)
+            and facts.code(temporary.targets[0].target) == decay.value
+        ):
+            raise doing_more
+        decay = temporary.value
+    return VariableFactory(definition, target.value, created.value, guard, decay, args.get("name"))
+
+
+def inline_variable_factory(call: cst.Call, factory: VariableFactory, facts: FileFacts) -> tuple[cst.Call, Regularizer | None]:
+    """A factory call -> (its tf.get_variable / tf.Variable call with the arguments put in, weight decay)."""
+    name = factory.definition.name.value
+    parameters = factory.definition.params
+    if parameters.star_arg not in (None, cst.MaybeSentinel.DEFAULT) or parameters.star_kwarg is not None or parameters.kwonly_params:
+        raise Unsupported(f"{name}() takes * or ** parameters slimify does not bind")
+    order = [p.name.value for p in (*parameters.posonly_params, *parameters.params)]
+    bound = bind(call, order)
+    unknown = set(bound) - set(order)
+    if unknown:
+        raise Unsupported(f"{name}() gets {', '.join(sorted(unknown))}=, which it does not take")
+    for parameter in (*parameters.posonly_params, *parameters.params):
+        if parameter.name.value not in bound:
+            if parameter.default is None:
+                raise Unsupported(f"{name}() is called without {parameter.name.value}")
+            bound[parameter.name.value] = parameter.default
+    creation = substitute(factory.creation, bound)
+    if factory.decay is None:
+        return creation, None
+    if factory.guard is not None and factory.guard not in bound:
+        raise Unsupported(f"{name}()'s weight decay depends on {factory.guard}, which is not a parameter")
+    if factory.guard is not None and is_literal(bound[factory.guard], None):
+        return creation, None
+    weights, scale, op_name = read_l2_decay(substitute(factory.decay, bound), facts)
+    if not (isinstance(weights, cst.Name) and weights.value == factory.variable):
+        raise Unsupported(f"{name}() decays something other than the variable it returns")
+    collection = substitute(factory.collection, bound) if factory.collection is not None else None
+    check_loss_collection(collection, facts, f"{name}()'s weight decay")
+    _check_decay_op_name(op_name, facts)
+    return creation, Regularizer("l2", exact_scale(scale, f"{name}()'s weight decay factor"))
+
+
+def substitute(node, values: dict[str, cst.BaseExpression]):
+    """`node` with each Name in `values` replaced; untouched subtrees keep their identity (and so
+    their metadata: qualified names of `tf.get_variable` & co. still resolve)."""
+    if isinstance(node, cst.Name):
+        return values.get(node.value, node)
+    changes = {}
+    for name, child in ((f.name, getattr(node, f.name)) for f in fields(node)):
+        if (isinstance(node, cst.Attribute) and name == "attr") or (isinstance(node, cst.Arg) and name == "keyword"):
+            continue
+        if isinstance(child, cst.CSTNode):
+            new = substitute(child, values)
+        elif isinstance(child, (list, tuple)) and any(isinstance(c, cst.CSTNode) for c in child):
+            new = type(child)(substitute(c, values) if isinstance(c, cst.CSTNode) else c for c in child)
+            if all(a is b for a, b in zip(new, child, strict=True)):
+                new = child
+        else:
+            continue
+        if new is not child:
+            changes[name] = new
+    return node.with_changes(**changes) if changes else node
+
+
+def _simple(line: cst.BaseStatement, kinds) -> bool:
+    return isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 and isinstance(line.body[0], kinds)
+
+
+def _is_docstring(line: cst.BaseStatement) -> bool:
+    return _simple(line, cst.Expr) and isinstance(line.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+
+
+def _is_not_none(test: cst.BaseExpression) -> str | None:
+    """`x is not None` -> "x"."""
+    if (
+        isinstance(test, cst.Comparison)
+        and isinstance(test.left, cst.Name)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.IsNot)
+        and is_literal(test.comparisons[0].comparator, None)
+    ):
+        return test.left.value
+    return None
+
+
+def emit_slim_regularizer(regularizer: Regularizer, names: Names) -> cst.Call:
+    """Regularizer -> `slim.l2_regularizer(0.004)`."""
+    function = {"l2": "tf_slim.l2_regularizer", "l1": "tf_slim.l1_regularizer"}[regularizer.kind]
+    return cst.Call(names.ref(function), [cst.Arg(cst.parse_expression(regularizer.scale))])
+
+
+def emit_weight_decay(regularizer: Regularizer, weights: str, names: Names) -> cst.SimpleStatementLine:
+    """`tf.add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, tf.multiply(s, tf.nn.l2_loss(weights)))`:
+    what slim.l2_regularizer(s) computes and where it puts it."""
+    decay = cst.Call(names.ref(N.TF_MULTIPLY), tf1_args([
+        cst.parse_expression(regularizer.scale),
+        cst.Call(names.ref(N.TF_L2_LOSS), [cst.Arg(cst.Name(weights))]),
+    ]))  # fmt: skip
+    collect = cst.Call(names.ref(N.TF_ADD_TO_COLLECTION), tf1_args([names.ref(N.TF_REGULARIZATION_LOSSES), decay]))
+    return cst.SimpleStatementLine([cst.Expr(collect)])
+
+
+def tf1_args(values: list[cst.BaseExpression]) -> list[cst.Arg]:
+    return commas([cst.Arg(v) for v in values])
