@@ -55,6 +55,7 @@ from slimify.model_syntax import (
     literal,
     number,
     pair,
+    replay,
     size_text,
 )
 from slimify.rewrite import Names, Recognized, Refusal, Site
@@ -108,6 +109,7 @@ class KerasSequential:
             return Refusal(FAMILY, facts.line_of(site.statement), f"Keras model not translated: {reason}")
         model.extras["target"] = target
         model.extras["nested"] = site.function is not None
+        model.extras["line"] = facts.line_of(site.statement)
         return Recognized(FAMILY, span, model, releases=(N.KERAS, N.TENSORFLOW))
 
     @staticmethod
@@ -358,6 +360,7 @@ class KerasFunctional:
                 model = _read_function(statement, facts)
             except Unsupported as reason:
                 return Refusal(FAMILY, facts.line_of(statement), f"Keras functional model not translated: {reason}")
+            model.extras["line"] = facts.line_of(statement)
             return Recognized(FAMILY, 1, model, releases=(N.KERAS, N.TENSORFLOW))
         if site.function is not None or site.enclosing((cst.ClassDef,)) or _input_call(statement, facts) is None:
             return None
@@ -378,6 +381,7 @@ class KerasFunctional:
                 raise Unsupported(f"`{sorted(read_later)[0]}` is read after the model is built; it would not exist in PyTorch")
         except Unsupported as reason:
             return Refusal(FAMILY, facts.line_of(statement), f"Keras functional model not translated: {reason}")
+        model.extras["line"] = facts.line_of(statement)
         return Recognized(FAMILY, len(lines), model, releases=(N.KERAS, N.TENSORFLOW))
 
 
@@ -730,10 +734,47 @@ def _emit_sequential(model: Model, names: Names) -> cst.BaseStatement:
 
 _OPS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "softmax": "softmax", "log_softmax": "log_softmax"}
 
+# keras.Model attributes a subclass cannot reuse for a layer (`self.layers = ...` fails in Keras).
+_RESERVED_ATTRIBUTES = frozenset(
+    (
+        "layers", "weights", "variables", "trainable_weights", "non_trainable_weights", "trainable_variables",
+        "non_trainable_variables", "name", "dtype", "input", "output", "inputs", "outputs", "trainable", "built",
+        "losses", "metrics", "optimizer", "call", "build", "compile", "fit", "predict", "evaluate", "summary",
+        "get_weights", "set_weights", "count_params", "input_shape", "output_shape", "dtype_policy",
+    )
+)  # fmt: skip
+
+
+def _attribute_value(value: ir.Layer | ir.LayerGroup, names: Names, indent: str) -> str:
+    """A Keras layer, a list of them (an nn.ModuleList) or a keras.Sequential (an nn.Sequential),
+    one layer a line when there are several; `indent` is the assignment's indentation."""
+    if not isinstance(value, ir.LayerGroup):
+        made = keras_layer(value, names)
+        return made[0] if len(made) == 1 else f"{_ref(names, N.KERAS_SEQUENTIAL)}([{', '.join(made)}])"
+    if value.kind == "sequential":
+        made = [one for layer in value.layers for one in keras_layer(layer, names)]
+        return f"{_ref(names, N.KERAS_SEQUENTIAL)}([{_one_a_line(made, indent)}])"
+    elements = [_attribute_value(layer, names, indent + "    ") for layer in value.layers]
+    if len(set(elements)) == 1:  # `[nn.Conv2d(8, 8, 3) for _ in range(3)]` stays a comprehension
+        return f"[{elements[0]} for _ in range({len(elements)})]"
+    return f"[{_one_a_line(elements, indent)}]"
+
+
+def _one_a_line(items: list[str], indent: str) -> str:
+    if len(items) == 1:
+        return items[0]
+    return "\n" + "".join(f"{indent}    {item},\n" for item in items) + indent
+
 
 def _emit_module(model: Model, names: Names) -> cst.BaseStatement:
-    """`class Net(keras.Model)`: the same attributes in `__init__`, a `call` mirroring `forward`."""
-    attributes: dict[str, ir.Layer] = model.extras["attributes"]
+    """`class Net(keras.Model)`: the same attributes in `__init__`, a `call` mirroring `forward`.
+
+    A loop over an nn.ModuleList is unrolled (`self.blocks[0](x)`, ...): its length is fixed.
+    """
+    attributes: dict[str, ir.Layer | ir.LayerGroup] = model.extras["attributes"]
+    reserved = sorted(set(attributes) & _RESERVED_ATTRIBUTES)
+    if reserved:
+        raise Unsupported(f"attribute `self.{reserved[0]}` is a reserved name on keras.Model")
     indent = "    "
     lines = [f"class {model.name}({_ref(names, N.KERAS_MODEL)}):"]
     if model.extras.get("docstring"):
@@ -741,41 +782,35 @@ def _emit_module(model: Model, names: Names) -> cst.BaseStatement:
         lines.append("")
     lines.append(f"{indent}def __init__(self):")
     lines.append(f"{indent * 2}super().__init__()")
-    for attribute, layer in attributes.items():
-        made = keras_layer(layer, names)
-        value = made[0] if len(made) == 1 else f"{_ref(names, N.KERAS_SEQUENTIAL)}([{', '.join(made)}])"
-        lines.append(f"{indent * 2}self.{attribute} = {value}")
+    for attribute, value in attributes.items():
+        lines.append(f"{indent * 2}self.{attribute} = {_attribute_value(value, names, indent * 2)}")
     lines.append("")
     parameter = model.extras["parameter"]
     lines.append(f"{indent}def call(self, {parameter}):")
-    by_name = {node.name: node for node in model.nodes}
-    bound: dict[str, str] = {parameter: "input"}  # variable -> the node it holds, replaying forward
+    groups: dict[str, str] = model.extras.get("groups", {})
 
-    reads = model.extras.get("reads", {})
-
-    def expression(name: str, spelled: str | None = None) -> str:
-        # A value forward read from a variable is read from the same variable here: both
-        # programs bind the same variables in the same order.
-        if spelled is not None and bound.get(spelled) == name:
-            return spelled
-        for variable, value in reversed(bound.items()):  # the latest name, as `out + identity` wrote it
-            if value == name:
-                return variable
-        node = by_name[name]
-        spellings = reads.get(name, ()) or (None,) * len(node.inputs)
-        args = [expression(i, v) for i, v in zip(node.inputs, spellings, strict=True)]
+    def render(node: Node, args: list[str]) -> str:
         layer = node.layer
         if node.attribute is not None:
+            if node.name in groups:  # the last layer of an nn.Sequential: call the container
+                return f"self.{node.attribute.partition('[')[0]}({args[0]})"
             return f"self.{node.attribute}({args[0]})"
         if isinstance(layer, Activation):
             op = _ref(names, f"keras.ops.{_OPS[layer.kind]}")
             return f"{op}({args[0]}, axis=-1)" if layer.kind in ("softmax", "log_softmax") else f"{op}({args[0]})"
+        if isinstance(layer, GlobalAvgPool2D):
+            keepdims = ", keepdims=True" if layer.keepdims else ""
+            return f"{_ref(names, 'keras.ops.mean')}({args[0]}, axis=(1, 2){keepdims})"
+        if isinstance(layer, Pool2D):
+            op = _ref(names, "keras.ops.max_pool" if layer.kind == "max" else "keras.ops.average_pool")
+            strides = "" if tuple(layer.strides) == tuple(layer.pool_size) else f", strides={size_text(tuple(layer.strides))}"
+            return f"{op}({args[0]}, {size_text(tuple(layer.pool_size))}{strides})"
         if isinstance(layer, Flatten):
             reshape = _ref(names, "keras.ops.reshape")
             if layer.size is not None:
                 size = layer.size.text if isinstance(layer.size, ir.Code) else layer.size
                 return f"{reshape}({args[0]}, (-1, {size}))"
-            if args[0] not in bound:
+            if not args[0].isidentifier():
                 raise Unsupported("a flatten of an unnamed expression (assign it to a variable first)")
             return f"{reshape}({args[0]}, ({_ref(names, 'keras.ops.shape')}({args[0]})[0], -1))"
         if isinstance(layer, ir.Add):
@@ -784,14 +819,7 @@ def _emit_module(model: Model, names: Names) -> cst.BaseStatement:
             return f"{_ref(names, 'keras.ops.concatenate')}([{', '.join(args)}], axis=-1)"
         raise Unsupported(f"{type(layer).__name__} in forward has no Keras op here")
 
-    for variable, node_name, spelled in model.extras["statements"]:
-        value = expression(node_name, spelled)
-        if variable is None:
-            lines.append(f"{indent * 2}return {value}")
-            continue
-        bound.pop(variable, None)
-        bound[variable] = node_name
-        lines.append(f"{indent * 2}{variable} = {value}")
+    lines += [f"{indent * 2}{line}" for line in replay(model, parameter, render)]
     return cst.parse_statement("\n".join(lines) + "\n")
 
 

@@ -76,6 +76,10 @@ _SIGNATURES = {
     "LogSoftmax": ("dim",),
 }
 _WEIGHTED = (Conv2D, Dense, BatchNorm)
+TORCH_MODULE_LIST = "torch.nn.ModuleList"
+TORCH_POOL_FUNCTIONS = {"torch.nn.functional.max_pool2d": "max", "torch.nn.functional.avg_pool2d": "avg"}
+TORCH_DROPOUT_FUNCTION = "torch.nn.functional.dropout"
+TORCH_ADAPTIVE_AVG_POOL_FUNCTION = "torch.nn.functional.adaptive_avg_pool2d"
 
 
 def torch_layer(kind: str, call: cst.Call) -> ir.Layer:
@@ -114,18 +118,27 @@ def torch_layer(kind: str, call: cst.Call) -> ir.Layer:
             in_features=integer(args.get("in_features"), "in_features"),
         )
     if kind in ("MaxPool2d", "AvgPool2d"):
-        if pair(args.get("padding"), "padding", 0) != (0, 0):
-            raise Unsupported(f"nn.{kind} with padding has no Keras counterpart")
-        if flag(args.get("ceil_mode"), "ceil_mode", False):
-            raise Unsupported(f"nn.{kind} with ceil_mode=True has no exact Keras counterpart")
-        dilated = kind == "MaxPool2d" and pair(args.get("dilation"), "dilation", 1) != (1, 1)
-        if dilated or (kind == "MaxPool2d" and flag(args.get("return_indices"), "return_indices", False)):
-            raise Unsupported("nn.MaxPool2d with dilation or return_indices")
-        if kind == "AvgPool2d" and literal(args.get("divisor_override"), "divisor_override") is not None:
-            raise Unsupported("nn.AvgPool2d with divisor_override")
-        size = pair(args.get("kernel_size"), "kernel_size")
-        stride = pair(args.get("stride"), "stride") if literal(args.get("stride"), "stride") is not None else size
-        return Pool2D("max" if kind == "MaxPool2d" else "avg", size, stride)
+        return _pool_layer(kind, args)
+    return _other_layer(kind, args)
+
+
+def _pool_layer(kind: str, args: dict) -> ir.Layer:
+    """`nn.MaxPool2d(...)` / `F.max_pool2d(x, ...)` (the same arguments after the input)."""
+    if pair(args.get("padding"), "padding", 0) != (0, 0):
+        raise Unsupported(f"nn.{kind} with padding has no Keras counterpart")
+    if flag(args.get("ceil_mode"), "ceil_mode", False):
+        raise Unsupported(f"nn.{kind} with ceil_mode=True has no exact Keras counterpart")
+    dilated = kind == "MaxPool2d" and pair(args.get("dilation"), "dilation", 1) != (1, 1)
+    if dilated or (kind == "MaxPool2d" and flag(args.get("return_indices"), "return_indices", False)):
+        raise Unsupported("nn.MaxPool2d with dilation or return_indices")
+    if kind == "AvgPool2d" and literal(args.get("divisor_override"), "divisor_override") is not None:
+        raise Unsupported("nn.AvgPool2d with divisor_override")
+    size = pair(args.get("kernel_size"), "kernel_size")
+    stride = pair(args.get("stride"), "stride") if literal(args.get("stride"), "stride") is not None else size
+    return Pool2D("max" if kind == "MaxPool2d" else "avg", size, stride)
+
+
+def _other_layer(kind: str, args: dict) -> ir.Layer:
     if kind == "AdaptiveAvgPool2d":
         if pair(args.get("output_size"), "output_size") != (1, 1):
             raise Unsupported("nn.AdaptiveAvgPool2d to a size other than 1")
@@ -204,7 +217,7 @@ class TorchSequential:
             if not nodes:
                 raise Unsupported("an empty nn.Sequential")
             name = target or (site.function.name.value if site.function else "model")
-            extras = {"style": "sequential", "target": target}
+            extras = {"style": "sequential", "target": target, "line": site.file.line_of(statement)}
             model = _check(Model(name, None, tuple(nodes), (nodes[-1].name,), extras))
         except Unsupported as reason:
             return Refusal(FAMILY, site.file.line_of(statement), f"PyTorch model not translated: {reason}")
@@ -228,6 +241,7 @@ class TorchModuleClass:
             model = _read_module(statement, site.file)
         except Unsupported as reason:
             return Refusal(FAMILY, site.file.line_of(statement), f"PyTorch model not translated: {reason}")
+        model.extras["line"] = site.file.line_of(statement)
         return Recognized(FAMILY, 1, model, releases=(N.TORCH,))
 
 
@@ -259,15 +273,7 @@ def _read_module(statement: cst.ClassDef, facts) -> Model:
     methods = _methods(statement)
     if _parameters(methods["__init__"]) != ["self"]:
         raise Unsupported("__init__ takes arguments; the model's sizes must be literals")
-    attributes: dict[str, ir.Layer] = {}
-    for position, line in enumerate(methods["__init__"].body.body):
-        small = line.body[0] if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
-        if position == 0 and isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and _is_super_init(small.value):
-            continue
-        target = small.targets[0].target if isinstance(small, cst.Assign) and len(small.targets) == 1 else None
-        if not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self"):
-            raise Unsupported(f"__init__ does more than assign layers (line `{code(line).strip()}`)")
-        attributes[target.attr.value] = torch_layer(*_module_kind(small.value, facts))
+    attributes = _init_layers(methods["__init__"], facts)
     forward = methods["forward"]
     parameters = _parameters(forward)
     if len(parameters) != 2:
@@ -276,15 +282,140 @@ def _read_module(statement: cst.ClassDef, facts) -> Model:
     reader.read(forward)
     extras = {
         "style": "module",
-        "attributes": attributes,
+        "attributes": reader.attributes,
         "statements": reader.statements,
         "parameter": parameters[1],
         "reads": reader.reads,
+        "groups": reader.groups,
     }
     first = statement.body.body[0] if isinstance(statement.body, cst.IndentedBlock) else None
     if isinstance(first, cst.SimpleStatementLine) and isinstance(first.body[0], cst.Expr):
         extras["docstring"] = code(first.body[0]).strip()
     return _check(Model(statement.name.value, None, tuple(reader.nodes), reader.outputs, extras))
+
+
+def _self_attribute(node: cst.BaseExpression | None) -> str | None:
+    """`conv1` for `self.conv1`."""
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+        return node.attr.value
+    return None
+
+
+def _init_layers(init: cst.FunctionDef, facts) -> dict[str, ir.Layer | ir.LayerGroup]:
+    """The layers `__init__` assigns: modules, `nn.Sequential(...)` and `nn.ModuleList` (a list, a
+    comprehension over a literal `range`, or `.append` in a `for` loop over one)."""
+    attributes: dict[str, ir.Layer | ir.LayerGroup] = {}
+    appending: dict[str, list[ir.Layer]] = {}  # `self.blocks = nn.ModuleList()` still being filled
+    for position, line in enumerate(init.body.body):
+        if isinstance(line, cst.For):
+            _append_loop(line, facts, appending)
+            continue
+        small = line.body[0] if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
+        if position == 0 and isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and _is_super_init(small.value):
+            continue
+        appended = _appended(small)
+        if appended is not None and appended[0] in appending:
+            appending[appended[0]].append(torch_layer(*_module_kind(appended[1], facts)))
+            continue
+        target = _self_attribute(small.targets[0].target) if isinstance(small, cst.Assign) and len(small.targets) == 1 else None
+        if target is None:
+            raise Unsupported(f"__init__ does more than assign layers (line `{code(line).strip()}`)")
+        value = small.value
+        qualified = facts.qname(value.func) if isinstance(value, cst.Call) else None
+        if qualified == TORCH_MODULE_LIST:
+            layers = _module_list(value, facts)
+            if layers is None:
+                appending[target] = []
+                attributes[target] = ir.LayerGroup("list", ())  # keeps its place; filled below
+            else:
+                attributes[target] = ir.LayerGroup("list", tuple(layers))
+        elif qualified == N.TORCH_SEQUENTIAL:
+            if any(arg.keyword or arg.star for arg in value.args) or not value.args:
+                raise Unsupported(f"`self.{target} = nn.Sequential(...)` does not list its modules")
+            attributes[target] = ir.LayerGroup("sequential", tuple(torch_layer(*_module_kind(a.value, facts)) for a in value.args))
+        else:
+            attributes[target] = torch_layer(*_module_kind(value, facts))
+    for target, layers in appending.items():
+        if not layers:
+            raise Unsupported(f"`self.{target}` is an nn.ModuleList that __init__ leaves empty")
+        attributes[target] = ir.LayerGroup("list", tuple(layers))
+    return attributes
+
+
+def _appended(small: cst.BaseSmallStatement | None) -> tuple[str, cst.BaseExpression] | None:
+    """(`blocks`, the module) for `self.blocks.append(module)`."""
+    if not (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)):
+        return None
+    call = small.value
+    if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "append") or len(call.args) != 1:
+        return None
+    target = _self_attribute(call.func.value)
+    return (target, call.args[0].value) if target is not None else None
+
+
+def _module_list(call: cst.Call, facts) -> list[ir.Layer] | None:
+    """The layers of `nn.ModuleList([...])` or `nn.ModuleList([module for i in range(n)])`; None for `nn.ModuleList()`."""
+    if not call.args:
+        return None
+    if len(call.args) != 1 or call.args[0].keyword or call.args[0].star:
+        raise Unsupported("nn.ModuleList(...) takes one list here")
+    value = call.args[0].value
+    if isinstance(value, (cst.List, cst.Tuple)):
+        return [torch_layer(*_module_kind(e.value, facts)) for e in value.elements]
+    if isinstance(value, cst.ListComp) and value.for_in.inner_for_in is None and not value.for_in.ifs:
+        variable, numbers = _loop_over_range(value.for_in.target, value.for_in.iter)
+        return [_unrolled_layer(value.elt, variable, n, facts) for n in numbers]
+    raise Unsupported(f"`{code(value)}` in nn.ModuleList is not a list of modules or a comprehension over range(n)")
+
+
+def _append_loop(loop: cst.For, facts, appending: dict[str, list[ir.Layer]]) -> None:
+    """`for i in range(3): self.blocks.append(nn.Conv2d(...))`, unrolled."""
+    if loop.orelse is not None or loop.asynchronous is not None:
+        raise Unsupported("a for loop with else in __init__")
+    variable, numbers = _loop_over_range(loop.target, loop.iter)
+    body = loop.body.body if isinstance(loop.body, cst.IndentedBlock) else ()
+    for iteration in numbers:
+        for line in body:
+            small = line.body[0] if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
+            appended = _appended(small)
+            if appended is None or appended[0] not in appending:
+                raise Unsupported(f"the loop in __init__ does more than append to an nn.ModuleList (line `{code(line).strip()}`)")
+            appending[appended[0]].append(_unrolled_layer(appended[1], variable, iteration, facts))
+
+
+def _loop_over_range(target: cst.BaseExpression, iterable: cst.BaseExpression) -> tuple[str | None, range]:
+    """`i`, range(3) for `for i in range(3)`: the bounds must be literals to unroll the loop."""
+    if not (isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Name) and iterable.func.value == "range"):
+        raise Unsupported(f"a loop over `{code(iterable)}` in __init__: only `range(n)` with a literal n is unrolled")
+    if not isinstance(target, cst.Name):
+        raise Unsupported(f"the loop variable `{code(target)}` is not a name")
+    bounds = []
+    for arg in iterable.args:
+        if arg.keyword or arg.star or not _is_literal(arg.value) or ir.int_value(literal(arg.value, "")) is None:
+            raise Unsupported(f"`{code(iterable)}`: the number of layers is only known at run time (range needs literal bounds)")
+        bounds.append(ir.int_value(literal(arg.value, "")))
+    numbers = range(*bounds)
+    if not numbers or len(numbers) > 64:
+        raise Unsupported(f"`{code(iterable)}` makes {len(numbers)} layers")
+    return (None if target.value == "_" else target.value), numbers
+
+
+def _unrolled_layer(node: cst.BaseExpression, variable: str | None, value: int, facts) -> ir.Layer:
+    """The layer one loop iteration constructs (the module is resolved on the original tree)."""
+    kind, _ = _module_kind(node, facts)
+    return torch_layer(kind, _substitute(node, variable, value))
+
+
+def _substitute(node: cst.BaseExpression, variable: str | None, value: int) -> cst.BaseExpression:
+    """`node` with the loop variable replaced by this iteration's number."""
+    if variable is None:
+        return node
+
+    class _Substitute(cst.CSTTransformer):
+        def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+            return cst.Integer(str(value)) if updated.value == variable else updated
+
+    return node.visit(_Substitute())
 
 
 def _is_super_init(call: cst.Call) -> bool:
@@ -302,8 +433,12 @@ def _is_super_init(call: cst.Call) -> bool:
 class _ForwardReader:
     """Straight-line `forward` -> IR nodes, and which variable each statement assigned."""
 
-    def __init__(self, attributes: dict[str, ir.Layer], facts, parameter: str) -> None:
-        self.attributes = attributes
+    def __init__(self, attributes: dict[str, ir.Layer | ir.LayerGroup], facts, parameter: str) -> None:
+        self.attributes = dict(attributes)
+        self.loop_modules: dict[str, str] = {}  # `block` in `for block in self.blocks` -> "blocks[i]"
+        # A call of an `nn.Sequential` attribute: its last node -> its first, so the Keras `call`
+        # calls the container once instead of each layer.
+        self.groups: dict[str, str] = {}
         self.facts = facts
         self.nodes: list[Node] = []
         self.rank: dict[str, int] = {"input": 4}
@@ -324,6 +459,8 @@ class _ForwardReader:
     def read(self, forward: cst.FunctionDef) -> None:
         body = forward.body.body if isinstance(forward.body, cst.IndentedBlock) else ()
         for position, line in enumerate(body):
+            if isinstance(line, cst.For) and self._module_loop(line):
+                continue
             if isinstance(line, (cst.If, cst.For, cst.While, cst.Try, cst.With)):
                 raise Unsupported("forward has control flow (it may depend on the data)")
             if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
@@ -342,6 +479,41 @@ class _ForwardReader:
                 continue
             raise Unsupported(f"forward statement `{code(line).strip()}` is not translated")
         raise Unsupported("forward does not end in `return`")
+
+    def _module_loop(self, loop: cst.For) -> bool:
+        """`for block in self.blocks: x = F.relu(block(x))`, unrolled over the nn.ModuleList.
+
+        The list's length is known from __init__, so the loop runs the same for every input.
+        False when the loop is not over a ModuleList attribute (the caller refuses it).
+        """
+        container = _self_attribute(loop.iter)
+        group = self.attributes.get(container) if container else None
+        if not isinstance(group, ir.LayerGroup) or group.kind != "list" or not isinstance(loop.target, cst.Name):
+            return False
+        if loop.orelse is not None:
+            raise Unsupported("a for loop with else in forward")
+        body = loop.body.body if isinstance(loop.body, cst.IndentedBlock) else ()
+        for index in range(len(group.layers)):
+            self.loop_modules[loop.target.value] = f"{container}[{index}]"
+            for line in body:
+                small = line.body[0] if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
+                if not (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name)):
+                    raise Unsupported(f"the loop over `self.{container}` does more than assign (line `{code(line).strip()}`)")
+                node = self.expression(small.value)
+                variable = small.targets[0].target.value
+                self.env[variable] = node
+                self.statements.append((variable, node, _spelled(small.value)))
+        del self.loop_modules[loop.target.value]
+        return True
+
+    def _layer_at(self, path: str) -> ir.Layer | ir.LayerGroup | None:
+        """The layer at `conv1` or `blocks[2]`."""
+        name, _, index = path.partition("[")
+        layer = self.attributes.get(name)
+        if index and isinstance(layer, ir.LayerGroup):
+            position = int(index.rstrip("]"))
+            return layer.layers[position] if position < len(layer.layers) else None
+        return None if index else layer
 
     def add(self, layer: ir.Layer, inputs: tuple[str, ...], attribute: str | None = None, rank: int | None = None) -> str:
         name = f"node{len(self.nodes)}"
@@ -365,7 +537,30 @@ class _ForwardReader:
         func = node.func
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
             return self._module_call(func.attr.value, node)
+        if isinstance(func, cst.Name) and func.value in self.loop_modules:
+            return self._module_call(self.loop_modules[func.value], node)
+        if isinstance(func, cst.Subscript) and _self_attribute(func.value) and len(func.slice) == 1:
+            index = func.slice[0].slice
+            if isinstance(index, cst.Index) and isinstance(index.value, cst.Integer):
+                return self._module_call(f"{_self_attribute(func.value)}[{index.value.evaluated_value}]", node)
         qualified = facts.qname(func)
+        if qualified in TORCH_POOL_FUNCTIONS:
+            kind = "MaxPool2d" if TORCH_POOL_FUNCTIONS[qualified] == "max" else "AvgPool2d"
+            args = bind(node, ("input",) + _SIGNATURES[kind], code(func))
+            source = self.operand(args["input"])
+            if self.rank[source] != 4:
+                raise Unsupported(f"`{code(func)}` is applied to a flat tensor")
+            return self.add(_pool_layer(kind, args), (source,))
+        if qualified == TORCH_DROPOUT_FUNCTION:
+            return self._dropout(node)
+        if qualified == TORCH_ADAPTIVE_AVG_POOL_FUNCTION:
+            args = bind(node, ("input", "output_size"), code(func))
+            if pair(args.get("output_size"), "output_size") != (1, 1):
+                raise Unsupported(f"`{code(func)}` to a size other than 1")
+            source = self.operand(args["input"])
+            if self.rank[source] != 4:
+                raise Unsupported(f"`{code(func)}` is applied to a flat tensor")
+            return self.add(GlobalAvgPool2D(keepdims=True), (source,))
         if qualified in N.TORCH_ACTIVATION_FUNCTIONS:
             kind = N.TORCH_ACTIVATION_FUNCTIONS[qualified]
             signature = ("input", "dim") if kind in ("softmax", "log_softmax") else ("input",)
@@ -392,21 +587,52 @@ class _ForwardReader:
         raise Unsupported(f"`{code(func)}` in forward has no Keras equivalent here")
 
     def _module_call(self, attribute: str, call: cst.Call) -> str:
-        if attribute not in self.attributes:
+        layer = self._layer_at(attribute)
+        if layer is None:
             raise Unsupported(f"forward calls `self.{attribute}`, which __init__ does not define as a layer")
         if len(call.args) != 1 or call.args[0].keyword or call.args[0].star:
             raise Unsupported(f"`self.{attribute}` is called with more than one input")
-        layer = self.attributes[attribute]
-        if isinstance(layer, _WEIGHTED) and attribute in self.used:
+        if isinstance(layer, ir.LayerGroup) and layer.kind == "list":
+            raise Unsupported(f"the nn.ModuleList `self.{attribute}` is called like a module")
+        weighted = any(isinstance(one, _WEIGHTED) for one in (layer.layers if isinstance(layer, ir.LayerGroup) else (layer,)))
+        if weighted and attribute in self.used:
             raise Unsupported(f"`self.{attribute}` is used in several places (a shared layer)")
         self.used.add(attribute)
         source = self.operand(call.args[0].value)
+        if isinstance(layer, ir.LayerGroup):  # an nn.Sequential: its layers one after the other
+            first = None
+            for index, inner in enumerate(layer.layers):
+                if index:  # the first layer reads the call's argument, the others the layer before
+                    self._operands.append(None)
+                source = self._apply_module(f"{attribute}[{index}]", inner, source)
+                first = first or source
+            self.groups[source] = first
+            return source
+        return self._apply_module(attribute, layer, source)
+
+    def _apply_module(self, attribute: str, layer: ir.Layer, source: str) -> str:
         if isinstance(layer, (Conv2D, Pool2D, GlobalAvgPool2D)) and self.rank[source] != 4:
             raise Unsupported(f"`self.{attribute}` is applied to a flat tensor")
         if isinstance(layer, Activation) and layer.kind in ("softmax", "log_softmax") and self.rank[source] not in (2, 4):
             raise Unsupported(f"`self.{attribute}` is applied to a tensor of unknown rank")
         rank = 2 if isinstance(layer, (Flatten, Dense)) else None
         return self.add(layer, (source,), attribute, rank)
+
+    def _dropout(self, call: cst.Call) -> str:
+        """`F.dropout(x, p, training=self.training)`: a Keras Dropout layer, which knows when it trains.
+
+        Without `training=self.training`, F.dropout drops in evaluation too; Keras never does.
+        """
+        args = bind(call, ("input", "p", "training", "inplace"), code(call.func))
+        if _self_attribute(args.get("training")) != "training":
+            raise Unsupported(f"`{code(call)}` drops even in evaluation (pass training=self.training); a Keras Dropout does not")
+        source = self.operand(args["input"])
+        attribute, count = "dropout", 1
+        while attribute in self.attributes:
+            count += 1
+            attribute = f"dropout{count}"
+        self.attributes[attribute] = Dropout(rate=number(args.get("p"), "p", 0.5))
+        return self.add(self.attributes[attribute], (source,), attribute)
 
     def _channel_dim(self, node: cst.BaseExpression | None, source: str, what: str) -> None:
         dim = literal(node, "dim") if node is not None else None

@@ -120,7 +120,13 @@ def _keras_layers(model, model_ir: Model, weighted: list[Node]) -> list:
     if _by_attribute(model_ir):
         found = []
         for node in weighted:
-            layer = getattr(model, node.attribute)
+            name, index = _attribute_path(node.attribute)
+            layer = getattr(model, name)
+            if index is not None and isinstance(layer, (list, tuple)):
+                layer = layer[index]  # an nn.ModuleList became a list of layers
+            elif index is not None:  # an nn.Sequential became a keras.Sequential, padding layers added
+                in_group = [other for other in weighted if _attribute_path(other.attribute)[0] == name]
+                layer = [sub for sub in layer.layers if sub.weights][in_group.index(node)]
             inner = [sub for sub in getattr(layer, "layers", ()) if sub.weights]  # ZeroPadding2D + Conv2D
             found.append(inner[0] if len(inner) == 1 else layer)
         return found
@@ -157,11 +163,21 @@ def keras_graph_layers(model, model_ir: Model) -> dict:
     return found
 
 
+def _attribute_path(attribute: str) -> tuple[str, int | None]:
+    """("blocks", 2) for "blocks[2]" (a layer inside a container attribute), ("conv1", None) for "conv1"."""
+    name, _, index = attribute.partition("[")
+    return name, int(index.rstrip("]")) if index else None
+
+
+def _torch_module(model, attribute: str):
+    name, index = _attribute_path(attribute)
+    module = getattr(model, name)
+    return module if index is None else module[index]  # nn.ModuleList and nn.Sequential both index
+
+
 def _torch_modules(model, model_ir: Model, weighted: list[Node]) -> list:
-    if model_ir.extras.get("style") == "functional":
-        return [getattr(model, node.attribute) for node in weighted]
-    if _by_attribute(model_ir):
-        return [getattr(model, node.attribute) for node in weighted]
+    if _by_attribute(model_ir) or model_ir.extras.get("style") == "functional":
+        return [_torch_module(model, node.attribute) for node in weighted]
     modules = [m for m in model.children() if list(m.parameters(recurse=False)) or list(m.buffers(recurse=False))]
     if len(modules) != len(weighted):
         raise PortError(f"the PyTorch model has {len(modules)} modules with weights, the IR {len(weighted)}")

@@ -120,13 +120,15 @@ def replay(model, parameter: str, render) -> list[str]:
 
     `model.extras["statements"]` lists, in source order, (variable assigned or None for the
     return, IR node, variable the value was read from); `render(node, argument_texts)` spells one
-    node. A node no statement assigned is written inline where it is used, and a value is read
+    node (for a container such as an nn.Sequential attribute, its last node with the container's
+    input, see `groups`). A node no statement assigned is written inline where it is used, and a value is read
     from the variable that holds it, so the emitted method assigns the same variables as the
     source and reads like it (`out + identity` stays `out + identity`).
     """
     by_name = {node.name: node for node in model.nodes}
     bound: dict[str, str] = {parameter: "input"}  # variable -> the node it holds, as the source runs
     reads = model.extras.get("reads", {})
+    groups = model.extras.get("groups", {})  # last node of a container's layers -> its first node
 
     def expression(name: str, spelled: str | None = None) -> str:
         if spelled is not None and bound.get(spelled) == name:
@@ -137,6 +139,10 @@ def replay(model, parameter: str, render) -> list[str]:
         if name not in by_name:
             raise Unsupported("a value is read after its variable was reassigned")
         node = by_name[name]
+        if name in groups:  # a container called once: its input is the first layer's
+            first = by_name[groups[name]]
+            spellings = reads.get(first.name, ()) or (None,) * len(first.inputs)
+            return render(node, [expression(i, v) for i, v in zip(first.inputs, spellings, strict=True)])
         spellings = reads.get(name, ()) or (None,) * len(node.inputs)
         return render(node, [expression(i, v) for i, v in zip(node.inputs, spellings, strict=True)])
 
