@@ -16,14 +16,23 @@ softmax or no activation; SAME / VALID; strides; non-square kernels; the ops wri
 line or over several (temporaries may be rebound: `x = conv2d(x, ...); x = relu(x)`); positional
 or keyword arguments; `tf.get_variable('weights', shape, initializer=...)` under
 `tf.variable_scope('s')` (the CIFAR-10 form; get_variable's default initializer, glorot uniform,
-is written out). The variables keep their names (`conv1_1/weights`, `conv1_1/biases`), so
-existing checkpoints still load.
+is written out). Weight decay on the weights becomes `weights_regularizer=slim.l2_regularizer(s)`
+(slim puts `s * tf.nn.l2_loss(weights)` in tf.GraphKeys.REGULARIZATION_LOSSES): from
+`tf.get_variable(regularizer=slim/tf.contrib.layers l2_regularizer(s) | l1_regularizer(s) | tf.nn.l2_loss)`,
+from `tf.add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, tf.multiply(tf.nn.l2_loss(w), s))` in
+the block, or from a CIFAR-10 style factory (`_variable_with_weight_decay(name, shape, stddev, wd)`
+defined in the file: one variable, an optional `if wd is not None:` decay, `return var`) whose
+decay goes to that collection. The variables keep their names (`conv1_1/weights`,
+`conv1_1/biases`), so existing checkpoints still load.
 
 Refuses when: the variables are not named `weights` / `biases`; a weight, bias or intermediate
 tensor is read after the block or used twice; the block does anything else; the scope name,
 strides or padding are only known at run time; `data_format`/`dilations` are set; a variable is
-not float32 or has options slim does not carry (a weight-decay factory such as
-`_variable_with_weight_decay(...)`, `tf.get_variable(regularizer=...)`); `tf.get_variable` under
+not float32 or has options slim does not carry; weight decay collected anywhere but
+REGULARIZATION_LOSSES (CIFAR-10's 'losses': the program would no longer see it), a decay factor
+of 0.0 or only known at run time (slim adds no loss for 0.0), a Keras regularizer (no halving:
+not proven identical), a regularizer on the biases, a factory that creates its variable through
+another function (CIFAR-10's `_variable_on_cpu`) or does anything else; `tf.get_variable` under
 `tf.name_scope`; `reuse=` / AUTO_REUSE / `reuse_variables()` anywhere in the file; the block
 runs in a loop, inside another
 `tf.name_scope`, or in a function called more than once (name_scope would make the names
@@ -32,8 +41,11 @@ folded call's defaults); another string in the file names an op under the block'
 
 Reverse (slim -> tf): `slim.conv2d(x, n, [kh, kw], scope='s', ...)` expands into `tf.name_scope`
 + two `tf.Variable`s named `weights` / `biases` + `tf.nn.conv2d` / `bias_add` / activation,
-with slim's default initializers written out (glorot uniform, zeros). Refuses what the expansion
-cannot carry: normalizer_fn, regularizers, reuse (as an argument or anywhere in the file: the
+with slim's default initializers written out (glorot uniform, zeros);
+`weights_regularizer=slim.l2_regularizer(s)` with a literal s > 0 becomes
+`tf.add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, tf.multiply(s, tf.nn.l2_loss(weights)))`
+in the block. Refuses what the expansion cannot carry: normalizer_fn, l1 or run-time-scaled
+regularizers, biases_regularizer, reuse (as an argument or anywhere in the file: the
 expansion's tf.Variable would not share what slim's get_variable shares), collections, rate,
 data_format, a missing `scope=`, arg_scope in the file.
 """

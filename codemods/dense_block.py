@@ -14,23 +14,27 @@ Also folds: bias by `+`, `tf.add`, `tf.nn.bias_add`, `tf.nn.xw_plus_b(x, W, b)`,
 `tf.nn.relu_layer(x, W, b)`; relu / relu6 / elu / tanh / sigmoid / softmax or none (logits:
 `activation_fn=None`); `x @ W`; `tf.Variable` under `tf.name_scope` or `tf.variable_scope`, and
 `tf.get_variable('weights', shape, initializer=...)` under `tf.variable_scope` (its default
-initializer, glorot uniform, is written out for the biases). Variables keep their names
+initializer, glorot uniform, is written out for the biases). Weight decay folds into
+`weights_regularizer=` as in conv_block (same readers, same refusals). Variables keep their names
 (`fc1/weights`, `fc1/biases`).
 
 Refuses when (the same rules as conv_block): variables not named `weights` / `biases`; a weight,
 bias or intermediate tensor read after the block or used twice; the block does anything else;
 `transpose_*`/`adjoint_*`/sparse matmul options; the scope name only known at run time;
-non-float32 variables; `tf.get_variable(regularizer=...)`, `reuse=` / AUTO_REUSE anywhere in the
+non-float32 variables; weight decay conv_block refuses; `reuse=` / AUTO_REUSE anywhere in the
 file; the block in a loop, in a nested `tf.name_scope`, or in a function called more than once;
 `slim.arg_scope` in the file; an op name under the scope looked up elsewhere.
 
 Reverse (slim -> tf): `slim.fully_connected(x, n, scope='s', ...)` expands into `tf.name_scope`
 + `weights` / `biases` variables + `tf.matmul` / `tf.nn.bias_add` / activation, with slim's
-default initializers written out. The input's feature count comes from its static shape
-(`int(x.get_shape()[-1])`); slim uses `tensordot` for inputs of rank > 2, the expansion uses
-`tf.matmul`, so only rank-2 inputs are proven identical. Refuses what the expansion cannot
-carry: normalizer_fn, regularizers, reuse (as an argument or anywhere in the file),
-collections, a missing `scope=`, arg_scope.
+default initializers written out and `weights_regularizer=slim.l2_regularizer(s)` as an explicit
+`tf.add_to_collection(REGULARIZATION_LOSSES, ...)`. slim contracts the last axis of a rank > 2
+input with `tensordot`; `tf.matmul` equals it for rank 2 only, so the feature count is read as
+`int(x.get_shape().with_rank(2)[-1])`, which fails at graph construction for any other rank, and
+an input the code shows to be of another rank (a conv or pool output without a flatten) is
+refused. Refuses what the expansion cannot carry: normalizer_fn, l1 or run-time-scaled
+regularizers, reuse (as an argument or anywhere in the file), collections, a missing `scope=`,
+arg_scope.
 """
 
 from __future__ import annotations
@@ -138,6 +142,52 @@ class FoldDenseBlock:
         return block.resolve(inputs), weights
 
 
+# What a producer does to its input's rank: keeps it, or yields a known rank.
+_RANK_4_PRODUCERS = (*N.SLIM_CONV2D, *N.SLIM_MAX_POOL2D, *N.SLIM_AVG_POOL2D, N.TF_CONV2D, *N.TF_MAX_POOL, *N.TF_AVG_POOL)
+_RANK_KEEPING = (*N.SLIM_FULLY_CONNECTED, *N.SLIM_DROPOUT, N.TF_DROPOUT, *N.TF_ACTIVATIONS)
+
+
+def _refuse_known_rank_other_than_2(inputs: cst.BaseExpression, site: Site) -> None:
+    """slim.fully_connected contracts the last axis of a rank > 2 input with tensordot; the
+    expansion's tf.matmul would broadcast a batched matmul instead (other rounding). A rank
+    read from the code that is not 2 refuses here; an unknown one is checked by the expansion
+    itself (`x.get_shape().with_rank(2)` fails at graph construction)."""
+    rank, producer = _rank_of(inputs, site.body[: site.index], site.file)
+    if rank is not None and rank != 2:
+        raise Unsupported(
+            f"the input {site.file.code(inputs)} has rank {rank} ({producer}); slim.fully_connected contracts its last axis "
+            "with tensordot, tf.matmul would not compute the same: flatten it first"
+        )
+
+
+def _rank_of(tensor: cst.BaseExpression, before: list, facts, depth: int = 0) -> tuple[int | None, str]:
+    """The static rank of `tensor` from the statements before its use, when they say it."""
+    if not isinstance(tensor, cst.Name) or depth > 20:
+        return None, ""
+    for position in range(len(before) - 1, -1, -1):
+        statement = before[position]
+        small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 else None
+        if isinstance(small, cst.Assign) and len(small.targets) == 1 and tf1.code_is_name(small.targets[0].target, tensor.value):
+            value = small.value
+            if not isinstance(value, cst.Call):
+                return None, ""
+            qualified = facts.qname(value.func)
+            where = f"line {facts.line_of(statement)}: {facts.code(value.func)}"
+            if qualified in _RANK_4_PRODUCERS:
+                return 4, where
+            if qualified in N.SLIM_FLATTEN:
+                return 2, where
+            if qualified == N.TF_RESHAPE:
+                shape = tf1.bind(value, tf1.SIGNATURES[N.TF_RESHAPE]).get("shape")
+                return (len(shape.elements), where) if isinstance(shape, (cst.List, cst.Tuple)) else (None, "")
+            if qualified in _RANK_KEEPING and value.args and value.args[0].keyword is None:
+                return _rank_of(value.args[0].value, before[:position], facts, depth + 1)
+            return None, ""
+        if tf1.assigns_name(statement, tensor.value):
+            return None, ""  # bound in a compound statement or by unpacking: not followed
+    return None, ""
+
+
 def _has_matmul_operator(statement: cst.With) -> bool:
     found = []
 
@@ -170,6 +220,7 @@ class SlimFullyConnected:
             inputs = args.get("inputs")
             if not isinstance(inputs, (cst.Name, cst.Attribute, cst.Subscript)):
                 raise Unsupported("the input is an expression; expanding would evaluate it twice")
+            _refuse_known_rank_other_than_2(inputs, site)
         except Unsupported as reason:
             return Refusal(FAMILY, facts.line_of(site.statement), f"slim.fully_connected not expanded: {reason}")
         layer = Dense(
@@ -215,10 +266,11 @@ class TfDenseEmitter:
         if call.scope is None:
             return Refusal(FAMILY, 0, "a dense layer without a scope cannot keep its variable names")
         weights, biases = names.fresh("weights"), names.fresh("biases")
+        # with_rank(2): tf.matmul equals slim's layer for rank-2 inputs only; anything else fails here.
         in_features = (
             tf1.expression(layer.in_features)
             if layer.in_features is not None
-            else cst.parse_expression(f"int({call.inputs.text}.get_shape()[-1])")
+            else cst.parse_expression(f"int({call.inputs.text}.get_shape().with_rank(2)[-1])")
         )
         shape = cst.List([cst.Element(in_features), cst.Element(tf1.expression(layer.units))])
         weights_init = layer.weights_initializer or Initializer("glorot_uniform")

@@ -1087,3 +1087,41 @@ def emit_weight_decay(regularizer: Regularizer, weights: str, names: Names) -> c
 
 def tf1_args(values: list[cst.BaseExpression]) -> list[cst.Arg]:
     return commas([cst.Arg(v) for v in values])
+
+
+def code_is_name(node: cst.BaseExpression, name: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == name
+
+
+def assigns_name(statement: cst.CSTNode, name: str) -> bool:
+    """Whether `statement` binds `name` anywhere (assignment, augmented assignment, for, with ... as)."""
+    found = []
+
+    class _Binds(cst.CSTVisitor):
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            found.extend(n for n in _target_names(node.target) if n == name)
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            found.extend(n for n in _target_names(node.target) if n == name)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            found.extend(n for n in _target_names(node.target) if n == name)
+
+        def visit_For(self, node: cst.For) -> None:
+            found.extend(n for n in _target_names(node.target) if n == name)
+
+        def visit_AsName(self, node: cst.AsName) -> None:
+            found.extend(n for n in _target_names(node.name) if n == name)
+
+    statement.visit(_Binds())
+    return bool(found)
+
+
+def _target_names(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for element in target.elements for n in _target_names(element.value)]
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    return []
