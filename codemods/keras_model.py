@@ -1,4 +1,4 @@
-"""Keras models <-> the model IR: `Sequential` definitions in, Keras code out.
+"""Keras models <-> the model IR: `Sequential` and functional definitions in, Keras code out.
 
 Before (keras):
     model = Sequential()
@@ -26,16 +26,31 @@ log_softmax). The input shape comes from `input_shape=` on the first layer or a 
 The model keeps its variable (or the function returning it keeps its name). Inputs change
 layout: Keras takes NHWC, the PyTorch model NCHW; `slimify.model_port` carries trained weights.
 
+Functional API (at module level, or a `def build_model():` whose body is the graph and returns
+it): `inputs = keras.Input(shape=(H, W, C))`, assignments of layers applied to tensors
+(`layers.Conv2D(...)(x)`, or a layer variable applied once), merges `layers.Add()([a, b])`,
+`layers.add`, `a + b`, `layers.Concatenate()([...])`, `layers.concatenate` over the channels, then
+`keras.Model(inputs, outputs)` (or `inputs=` / `outputs=`). Becomes, in PyTorch, a class
+`nn.Module` with the layers in `__init__` (`self.conv1`, `self.bn1`, ...) and a `forward` that
+assigns the same variables as the Keras code (`x + y` for Add, `torch.cat([...], dim=1)`), plus
+`def build_model(): return Net()` or `model = Net()`.
+
 Refuses when: the input shape is unknown or has unknown spatial sizes a layer needs; a layer is
 a `Lambda`, a custom class or a variable defined elsewhere (it may be shared); an argument is not
 a literal or has no PyTorch counterpart (initializers, regularizers, dilation, `data_format`,
 BatchNormalization on another axis); the layers do not fit the input shape; a flattened image
 reaches anything but a Dense layer (NHWC and NCHW flatten in different orders); the model
 variable is used after its definition (`model.compile(...)` has no PyTorch counterpart).
+Functional graphs also refuse: a layer with weights applied twice (shared), a `Lambda`, a
+tensor computed but not reaching the output, several inputs or outputs, layer calls with
+`training=` / `mask=`, `build_model` taking arguments or doing more than build and return,
+temporaries (`x`) read after the model is built.
 
 Reverse (torch -> keras, recognized by codemods/torch_module.py): an `nn.Sequential` becomes a
 `keras.Sequential([...])`; a `class Net(nn.Module)` becomes `class Net(keras.Model)` with the
-same attribute names and a `call` that mirrors `forward`, functional ops spelled `keras.ops.*`.
+same attribute names and a `call` that mirrors `forward`, functional ops spelled `keras.ops.*`;
+an `nn.ModuleList` becomes a list of layers and a loop over it is unrolled (`self.blocks[0](x)`),
+an `nn.Sequential` attribute a `keras.Sequential`.
 """
 
 from __future__ import annotations

@@ -33,9 +33,18 @@ MaxPool2d / AvgPool2d, AdaptiveAvgPool2d(1), Flatten, Dropout, BatchNorm1d / 2d 
 momentum m becomes Keras momentum 1 - m), ReLU / Tanh / Sigmoid / Softmax / LogSoftmax. In
 `forward`: calls of those modules, `F.relu` / `torch.tanh`-style functions, `F.softmax` /
 `F.log_softmax` over the channels, `x.view(-1, n)` / `x.reshape(-1, n)` / `torch.flatten(x, 1)`,
-`a + b` and `torch.cat([...], dim=1)`. Inputs change layout: the Keras model takes NHWC.
+`a + b` and `torch.cat([...], dim=1)`, `F.max_pool2d` / `F.avg_pool2d` (as `keras.ops.max_pool` /
+`average_pool`), `F.adaptive_avg_pool2d(x, 1)` / `torch.mean(x, dim=(2, 3))`, and
+`F.dropout(x, p, training=self.training)` (a Keras Dropout layer). Containers: `self.features =
+nn.Sequential(...)` (a keras.Sequential); `nn.ModuleList([...])`, `nn.ModuleList([m for _ in
+range(3)])` or `.append(m)` in `for i in range(3):` (a Python list of Keras layers; the loop
+variable may appear in the sizes), with `for block in self.blocks:` in forward unrolled, since
+the list's length is a literal. Inputs change layout: the Keras model takes NHWC.
 
-Refuses when: `forward` has control flow (if / for / while: data-dependent), calls anything else
+Refuses when: `forward` has control flow (if / while, a for loop not over an nn.ModuleList:
+data-dependent), an `nn.ModuleList` is filled over a `range` whose bounds are not literals, an
+`F.dropout` lacks `training=self.training` (it would drop in evaluation too), an attribute is
+named like a keras.Model member (`self.layers`), `forward` calls anything else
 (an op with no Keras equivalent), or uses a module with weights more than once (shared layers);
 `__init__` takes arguments or does anything but assign layers; a layer is custom or has options
 Keras does not carry (dilation, groups, padding_mode, ceil_mode, pooling padding, momentum=None,
@@ -43,9 +52,14 @@ track_running_stats=False); a size is not a literal; a flattened image reaches a
 Linear (NHWC and NCHW flatten in different orders); `view`'s size disagrees with the next Linear.
 
 Reverse (keras -> torch): a Keras `Sequential` (recognized by codemods/keras_model.py) becomes
-`nn.Sequential(...)` with `in_channels` / `in_features` inferred from the input shape, fused
-activations as separate modules, TF SAME padding as `padding=` when symmetric and an
-`nn.ZeroPad2d` (the extra pixel bottom/right) when not, computed for the declared input size.
+`nn.Sequential(...)`, a functional graph a class `nn.Module` subclass; `in_channels` /
+`in_features` inferred from the input shape, fused activations as separate modules. TF SAME
+padding must hold for every input size, not only the declared one (a Keras Sequential runs on
+any size): `padding=` when it is the same on both sides whatever the size (stride 1, odd
+kernel), `nn.ZeroPad2d` when fixed but lopsided (stride 1, even kernel), and a small
+`SamePad2d` module written into the file, which pads from each input's size, when it depends on
+the size (stride > 1). SAME pooling becomes `padding=` (stride 1) or `ceil_mode=True`; pooling
+whose SAME padding falls before the first window for some sizes is refused.
 """
 
 from __future__ import annotations
@@ -80,6 +94,7 @@ TORCH_MODULE_LIST = "torch.nn.ModuleList"
 TORCH_POOL_FUNCTIONS = {"torch.nn.functional.max_pool2d": "max", "torch.nn.functional.avg_pool2d": "avg"}
 TORCH_DROPOUT_FUNCTION = "torch.nn.functional.dropout"
 TORCH_ADAPTIVE_AVG_POOL_FUNCTION = "torch.nn.functional.adaptive_avg_pool2d"
+TORCH_MEAN = "torch.mean"
 
 
 def torch_layer(kind: str, call: cst.Call) -> ir.Layer:
@@ -553,6 +568,8 @@ class _ForwardReader:
             return self.add(_pool_layer(kind, args), (source,))
         if qualified == TORCH_DROPOUT_FUNCTION:
             return self._dropout(node)
+        if qualified == TORCH_MEAN:
+            return self._spatial_mean(node)
         if qualified == TORCH_ADAPTIVE_AVG_POOL_FUNCTION:
             args = bind(node, ("input", "output_size"), code(func))
             if pair(args.get("output_size"), "output_size") != (1, 1):
@@ -617,6 +634,17 @@ class _ForwardReader:
             raise Unsupported(f"`self.{attribute}` is applied to a tensor of unknown rank")
         rank = 2 if isinstance(layer, (Flatten, Dense)) else None
         return self.add(layer, (source,), attribute, rank)
+
+    def _spatial_mean(self, call: cst.Call) -> str:
+        """`torch.mean(x, dim=(2, 3))`: a global average pool (over H and W in NCHW)."""
+        args = bind(call, ("input", "dim", "keepdim", "dtype"), "torch.mean")
+        if "dtype" in args or tuple(literal(args.get("dim"), "dim") or ()) not in ((2, 3), (-2, -1)):
+            raise Unsupported("torch.mean over dimensions other than the spatial ones (2, 3)")
+        source = self.operand(args["input"])
+        if self.rank[source] != 4:
+            raise Unsupported("torch.mean of a tensor that is not an image")
+        keepdims = flag(args.get("keepdim"), "keepdim", False)
+        return self.add(GlobalAvgPool2D(keepdims=keepdims), (source,), rank=4 if keepdims else 2)
 
     def _dropout(self, call: cst.Call) -> str:
         """`F.dropout(x, p, training=self.training)`: a Keras Dropout layer, which knows when it trains.
@@ -709,13 +737,11 @@ SAME_PAD_CLASS = "SamePad2d"
 
 _SAME_PAD_SOURCE = """\
 class {name}({module}):
-    \"\"\"Zero padding like TensorFlow's padding='same', for any input size.
+    \"\"\"Zero padding like TensorFlow's padding='same', for any input size.\"\"\"
 
-    With a stride above 1 how much SAME pads depends on the input size (a 3 x 3 stride-2 kernel
-    pads (0, 1) on an even size, (1, 1) on an odd one), so it is computed here from the input:
-    the output keeps ceil(size / stride) pixels and the odd pixel goes bottom / right.
-    \"\"\"
-
+    # With a stride above 1 how much SAME pads depends on the input size (a 3 x 3 stride-2
+    # kernel pads (0, 1) on an even size, (1, 1) on an odd one), so it is computed from each
+    # input: the output keeps ceil(size / stride) pixels and the odd pixel goes bottom / right.
     def __init__(self, kernel_size, stride):
         super().__init__()
         self.kernel_size, self.stride = kernel_size, stride
@@ -804,7 +830,7 @@ def _emit_sequential(model: Model, names: Names) -> list[cst.BaseStatement]:
     statement = cst.parse_statement(f"return {call}\n" if target is None else f"{target} = {call}\n")
     helpers = spell.helper_statements()
     if helpers:  # PEP 8: two blank lines after a class at module level, one inside a function
-        statement = statement.with_changes(leading_lines=[cst.EmptyLine()] * (1 if model.extras.get("nested") else 2))
+        statement = statement.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * (1 if model.extras.get("nested") else 2))
     return [*helpers, statement]
 
 
@@ -930,7 +956,7 @@ def _emit_module_class(model: Model, names: Names) -> list[cst.BaseStatement]:
     lines = [f"class {class_name}({spell.nn('Module')}):", *init, "", *forward]
     statements = [*spell.helper_statements(), cst.parse_statement("\n".join(lines) + "\n")]
     for position, statement in enumerate(statements[1:], 1):
-        statements[position] = statement.with_changes(leading_lines=[cst.EmptyLine()] * 2)
+        statements[position] = statement.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * 2)
     function = model.extras.get("function")
     if function is not None:
         docstring = model.extras.get("docstring")
@@ -938,7 +964,7 @@ def _emit_module_class(model: Model, names: Names) -> list[cst.BaseStatement]:
         entry = cst.parse_statement(f"def {function}():\n" + "\n".join(body) + "\n")
     else:
         entry = cst.parse_statement(f"{model.extras['target']} = {class_name}()\n")
-    return [*statements, entry.with_changes(leading_lines=[cst.EmptyLine()] * 2)]
+    return [*statements, entry.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * 2)]
 
 
 RECOGNIZERS = [TorchSequential(), TorchModuleClass()]
