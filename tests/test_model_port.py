@@ -30,6 +30,9 @@ def test_batch_norm_statistics_map_by_role():
     gamma, beta, mean, var = (np.full(3, v, np.float32) for v in (1.5, 0.2, -0.1, 0.7))
     state = keras_to_torch(BatchNorm(), [gamma, beta, mean, var])
     assert {k: float(v[0]) for k, v in state.items()} == {
-        "weight": 1.5, "bias": np.float32(0.2), "running_mean": np.float32(-0.1), "running_var": np.float32(0.7)
+        "weight": 1.5,
+        "bias": np.float32(0.2),
+        "running_mean": np.float32(-0.1),
+        "running_var": np.float32(0.7),
     }
     assert [float(a[0]) for a in torch_to_keras(BatchNorm(center=False, scale=False), state)] == [np.float32(-0.1), np.float32(0.7)]
