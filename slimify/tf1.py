@@ -943,9 +943,22 @@ def _variable_factory(value: cst.BaseExpression, facts: FileFacts) -> VariableFa
     if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)):
         return None
     definitions = [s for s in facts.module.body if isinstance(s, cst.FunctionDef) and s.name.value == value.func.value]
-    if len(definitions) != 1:
+    if len(definitions) != 1 or not _creates_variables(definitions[0], facts):
         return None
     return _read_factory(definitions[0], facts)
+
+
+def _creates_variables(definition: cst.FunctionDef, facts: FileFacts) -> bool:
+    """Whether a function creates a variable or collects a loss (else it is not a factory)."""
+    found = []
+
+    class _Find(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            if facts.qname(node.func) in (*_VARIABLE_CALLS, N.TF_ADD_TO_COLLECTION):
+                found.append(node)
+
+    definition.visit(_Find())
+    return bool(found)
 
 
 def _read_factory(definition: cst.FunctionDef, facts: FileFacts) -> VariableFactory:
