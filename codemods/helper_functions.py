@@ -134,10 +134,14 @@ class FoldHelperModel:
         if isinstance(plan, Refusal):
             anchor = plan.line
             return plan if site.file.line_of(statement) == anchor and not site.suites[-1].owner else None
+        # The model function and its calls (which stop passing the dicts) stand or fall together.
+        group, size = f"{FAMILY}:{plan.model.name.value}", 1 + len(plan.call_sites)
         if statement is plan.model:
-            return Recognized(FAMILY, 1, plan.ir, releases=(N.TENSORFLOW,), removals=plan.removals, renames=plan.renames)
+            return Recognized(
+                FAMILY, 1, plan.ir, releases=(N.TENSORFLOW,), removals=plan.removals, renames=plan.renames, group=group, group_size=size
+            )
         if id(statement) in plan.call_sites:
-            return Recognized(FAMILY, 1, plan.call_sites[id(statement)])
+            return Recognized(FAMILY, 1, plan.call_sites[id(statement)], group=group, group_size=size)
         return None
 
 
@@ -360,9 +364,7 @@ def _fold_model_body(facts: FileFacts, model: cst.FunctionDef, dicts, helpers):
     body = list(model.body.body) if isinstance(model.body, cst.IndentedBlock) else []
     dict_names = set(dicts)
     # Output names of the statements that use weights (a reshape to a weight's rows does not count).
-    targets = [
-        _target(s) if names_read(s) & dict_names and not facts.is_call_to(_value_of(s), N.TF_RESHAPE) else None for s in body
-    ]
+    targets = [_target(s) if names_read(s) & dict_names and not facts.is_call_to(_value_of(s), N.TF_RESHAPE) else None for s in body]
     layers: list[tuple[int, int, LayerCall, tuple[tuple[str, str], ...]]] = []
     inlined: dict[str, int] = {}
     index = 0
@@ -543,7 +545,7 @@ def _fold_helper_call(facts, statement, call: cst.Call, helper: cst.FunctionDef,
         literals[name] = facts.code(value)
     if len(tensors) != 1 or (variables and scope is None):
         return None
-    (tensor_param, tensor_code), = tensors.items()
+    ((tensor_param, tensor_code),) = tensors.items()
     lines = [facts.code(_substitute(s, literals)).strip() for s in body[:-1]]
     lines.append("slimify_out_ = " + facts.code(_substitute(body[-1].body[0].value, literals)))
     folded = _fold_synthetic(facts, scope, variables, lines) if variables else _fold_unscoped(facts, lines)

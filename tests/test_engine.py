@@ -195,3 +195,19 @@ def test_recognizers_of_other_arrows_stay_silent():
     assert rewrite_source(source, "torch").findings, "the fixture must be refused when translating to torch"
     silent = rewrite_source(source, "slim")
     assert silent.findings == () and silent.new_source == source
+
+
+def test_a_helper_style_model_and_its_calls_stand_or_fall_together():
+    """Dropping the dict arguments at a call whose model was left out would break the program."""
+    source = (FIXTURES / "slim" / "helper_functions_weight_dicts.before.py").read_text()
+    whole = rewrite_source(source, "slim")
+    assert len(whole.rewrites) >= 2 and {r.family for r in whole.rewrites} == {"helper_functions"}
+
+    def reject_the_model(rewrite):
+        if rewrite.after.lstrip().startswith("def "):
+            return Finding("m.py", rewrite.start_line, rewrite.family, "did not verify", "refused")
+        return rewrite
+
+    result = rewrite_source(source, "slim", review=reject_the_model)
+    assert result.new_source == source
+    assert any(f.reason.startswith("left unchanged with the rest of its rewrite") for f in result.findings)
