@@ -9,11 +9,19 @@ For each planned rewrite the engine's `review` hook builds two tiny modules,
 
 and a worker process (which imports TensorFlow once) runs both with `slimify.runner`:
 inputs synthesized from the shapes the IR knows (two sizes, one odd, batch >= 2), weights
-re-randomized and carried across by a checkpoint (by variable name, or through the rewrite's
+re-randomized and carried across in memory (by variable name, or through the rewrite's
 renames), outputs compared bit for bit.
 
+A model-level rewrite (Keras <-> PyTorch, IR `Model`) becomes two modules holding the model
+definition before and after, with the same imports policy, and the worker (importing torch on
+the first such request) runs them with `slimify.model_runner.compare_models`: weights
+re-randomized on the source model and ported through the rewrite's own IR, NHWC inputs of two
+sizes the IR's shape rules accept (the declared input size first; one odd where the model
+allows it), outputs within 1e-4. A model whose input size is neither declared nor fixed by its
+layers is unverifiable.
+
 Only the statements the recognizer matched are executed, with only TensorFlow / tf_slim /
-numpy / math imports bound: never the user's module top level, never another of their
+Keras / torch / numpy / math imports bound: never the user's module top level, never another of their
 imports. A block that reads any other name (a kernel size in a variable, a helper function,
 `self.x`) cannot be run alone and is *unverifiable*: its rewrite is applied with
 `verified=None` or left out, as the `unverified` policy says. A rewrite whose two sides
@@ -26,8 +34,10 @@ from __future__ import annotations
 
 import ast
 import atexit
+import base64
 import json
 import os
+import pickle
 import queue
 import subprocess
 import symtable
@@ -35,21 +45,34 @@ import sys
 import textwrap
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from codemods.keras_model import FAMILY as KERAS_MODEL_FAMILY
+from codemods.torch_module import FAMILY as TORCH_MODULE_FAMILY
 from slimify import names as N
 from slimify.engine import ReviewContext, review_context
-from slimify.ir import Conv2D, Dense, Dropout, Flatten, LayerCall, Model, Pool2D, int_value
+from slimify.ir import BatchNorm, Conv2D, Dense, Dropout, Flatten, LayerCall, Model, Pool2D, ShapeError, int_value, output_shapes
 from slimify.rewrite import Finding, Rewrite
 
 UNVERIFIED_POLICIES = ("apply", "skip")
+# The Rewrite field that says why a rewrite applied under `--unverified apply` was not verified;
+# filled in as soon as `slimify.rewrite.Rewrite` has it.
+UNVERIFIED_REASON = "unverified_reason"
 # Libraries a block may use: importing them runs no user code.
-_SAFE_LIBRARIES = ("tensorflow", "tf_slim", "numpy", "math")
+_SAFE_LIBRARIES = ("tensorflow", "tf_slim", "keras", "torch", "numpy", "math")
 # Builtins a layer block may call; anything else (open, exec, __import__, ...) is not run.
 _SAFE_BUILTINS = frozenset(
     {"int", "float", "bool", "len", "range", "list", "tuple", "dict", "min", "max", "abs", "round", "True", "False", "None"}
 )
+# A model definition also subclasses (`super().__init__()`) and walks its layers.
+_MODEL_BUILTINS = _SAFE_BUILTINS | {"super", "zip", "enumerate"}
+# Which way a model-level rewrite goes, by the family of the recognizer that read the model.
+MODEL_DIRECTIONS = {KERAS_MODEL_FAMILY: "keras->torch", TORCH_MODULE_FAMILY: "torch->keras"}
+# Other input sizes to try beside a model's declared one, nearest first.
+_NEARBY_SIZES = ((1, 1), (-1, -1), (1, 0), (0, 1), (-1, 0), (0, -1), (3, 3), (-3, -3), (2, 2), (-2, -2))
+# Square sizes tried when a model declares none (a PyTorch module): the layers decide which fit.
+_SEARCHED_SIZES = range(4, 65)
 # Time for the worker to import TensorFlow before its first answer, on top of the per-rewrite timeout.
 STARTUP_SECONDS = 120.0
 
@@ -68,7 +91,32 @@ class Case:
     renames: dict[str, str]
 
     def request(self) -> dict:
-        return {"before": self.before, "after": self.after, "shapes": [list(s) for s in self.input_shapes], "renames": self.renames}
+        shapes = [list(s) for s in self.input_shapes]
+        return {"kind": "tf_block", "before": self.before, "after": self.after, "shapes": shapes, "renames": self.renames}
+
+
+@dataclass(frozen=True)
+class ModelCase:
+    """A model-level rewrite as two runnable modules, the model's name in both, and its inputs."""
+
+    before: str
+    after: str
+    entry: str
+    input_shapes: tuple[tuple[int, ...], ...]
+    direction: str  # "keras->torch" | "torch->keras"
+    model_ir: Model  # what the recognizer read: the weight port follows it
+
+    def request(self) -> dict:
+        return {
+            "kind": "model",
+            "before": self.before,
+            "after": self.after,
+            "entry": self.entry,
+            "shapes": [list(s) for s in self.input_shapes],
+            "direction": self.direction,
+            # Our own dataclasses, to our own worker process: pickle keeps them exact.
+            "model_ir": base64.b64encode(pickle.dumps(self.model_ir)).decode("ascii"),
+        }
 
 
 @dataclass(frozen=True)
@@ -82,11 +130,11 @@ class Outcome:
 # --- Pure: a rewrite to a Case, an Outcome to a verdict. -------------------------------------
 
 
-def build_case(rewrite: Rewrite, context: ReviewContext | None) -> Case:
+def build_case(rewrite: Rewrite, context: ReviewContext | None) -> Case | ModelCase:
     """The rewrite as two standalone modules; raises Unverifiable with the reason."""
     call = rewrite.ir
     if isinstance(call, Model):
-        raise Unverifiable("model-level rewrites are not run by --verify yet (their fixtures are)")
+        return build_model_case(rewrite, context)
     if not isinstance(call, LayerCall):
         raise Unverifiable("the rewrite carries no layer IR to synthesize inputs from")
     if context is None:
@@ -102,6 +150,110 @@ def build_case(rewrite: Rewrite, context: ReviewContext | None) -> Case:
     before = _module(rewrite.before, parameter, call.output, bindings, "before")
     after = _module(rewrite.after, parameter, call.output, {**bindings, **added}, "after")
     return Case(before, after, shapes, dict(context.renames))
+
+
+def build_model_case(rewrite: Rewrite, context: ReviewContext | None) -> ModelCase:
+    """A Keras <-> PyTorch rewrite as two modules defining the model; raises Unverifiable."""
+    model = rewrite.ir
+    direction = MODEL_DIRECTIONS.get(rewrite.family)
+    if direction is None:
+        raise Unverifiable(f"no model runner knows the `{rewrite.family}` family")
+    if context is None:
+        raise Unverifiable("the file's imports are not known, so the model's names cannot be bound")
+    shapes = model_input_shapes(model)
+    bindings = file_bindings(context.source)
+    added = {alias: f"import {module} as {alias}" if module != alias else f"import {module}" for module, alias in context.added_imports}
+    before = _model_module(rewrite.before, model.name, bindings, "before")
+    after = _model_module(rewrite.after, model.name, {**bindings, **added}, "after")
+    return ModelCase(before, after, model.name, shapes, direction, model)
+
+
+def model_input_shapes(model: Model) -> tuple[tuple[int, ...], ...]:
+    """Two NHWC inputs (batch 2 and 3) of sizes the IR's shape rules say the model takes.
+
+    The declared size first, then the nearest other size that fits, preferring one that makes a
+    size odd (TF's SAME puts its odd padding pixel bottom/right, which only an odd size shows); a
+    model whose Flatten -> Dense pins the size gets the declared size twice. A PyTorch module
+    declares no size: its first layer gives the channels, and its layers decide which sizes fit.
+    """
+    declared = model.input_shape
+    if declared is not None and len(declared) != 3:
+        raise Unverifiable(f"the model's input {declared} is not an image (height, width, channels)")
+    if declared is not None and all(isinstance(size, int) and size > 0 for size in declared):
+        height, width, channels = declared
+        if not _fits(model, declared):
+            raise Unverifiable(f"the model's layers do not fit its declared input shape {declared}")
+        first = (height, width)
+        nearby = [(height + dh, width + dw) for dh, dw in _NEARBY_SIZES if height + dh > 0 and width + dw > 0]
+    else:
+        channels = _input_channels(model)
+        fitting = [(size, size) for size in _SEARCHED_SIZES if _fits(model, (size, size, channels))]
+        if not fitting:
+            raise Unverifiable(
+                f"the model declares no input size and none from {_SEARCHED_SIZES.start} to {_SEARCHED_SIZES.stop - 1} fits its layers"
+            )
+        first = next((size for size in fitting if size[0] >= 8), fitting[0])
+        nearby = sorted((size for size in fitting if size != first), key=lambda size: abs(size[0] - first[0]))
+    others = [size for size in nearby if size != first and _fits(model, (*size, channels))]
+    with_odd = [size for size in others if any(n % 2 for n in (*first, *size))]
+    second = (with_odd or others or [first])[0]
+    return ((2, *first, channels), (3, *second, channels))
+
+
+def _fits(model: Model, image: tuple[int, int, int]) -> bool:
+    try:
+        output_shapes(model, image)
+    except (ShapeError, LookupError, TypeError):
+        return False
+    return True
+
+
+def _input_channels(model: Model) -> int:
+    """The channels of a model that declares no input shape, from the layer reading the input."""
+    for node in model.nodes:
+        if "input" not in node.inputs:
+            continue
+        layer = node.layer
+        channels = int_value(layer.in_channels) if isinstance(layer, Conv2D) else getattr(layer, "num_features", None)
+        if isinstance(layer, (Conv2D, BatchNorm)) and channels:
+            return channels
+        if isinstance(layer, Dense):
+            raise Unverifiable("the model takes flat features; --verify feeds models images")
+    raise Unverifiable("the model declares no input shape and its first layer does not fix the number of channels")
+
+
+def _model_module(statements: str, entry: str, bindings: dict[str, str], side: str) -> str:
+    """The model definition alone, with the safe imports its names need; never the rest of the file.
+
+    A model returned from a function (`def build_model(): return Sequential([...])`) is the
+    `return` statement alone: it runs as that function, without its parameters.
+    """
+    code = textwrap.dedent(statements).strip("\n") + "\n"
+    try:
+        returns = any(isinstance(statement, ast.Return) for statement in ast.parse(code).body)
+    except SyntaxError as error:
+        raise Unverifiable(f"the {side} model does not compile on its own: {error.msg}") from None
+    if returns:
+        code = f"def {entry}():\n{textwrap.indent(code, '    ')}"
+    free = _module_free_names(code, side)
+    missing = sorted(name for name in free if name not in bindings and name not in _MODEL_BUILTINS)
+    if missing:
+        names = ", ".join(f"`{name}`" for name in missing)
+        raise Unverifiable(f"the {'model' if side == 'before' else 'translated model'} reads {names}, defined elsewhere in the file")
+    imports = "".join(f"{bindings[name]}\n" for name in sorted(free) if name in bindings)
+    return f"{imports}\n\n{code}"
+
+
+def _module_free_names(code: str, side: str) -> set[str]:
+    """Names the module reads but never binds (imports, defs, assignments at its top level)."""
+    try:
+        table = symtable.symtable(code, f"<{side}>", "exec")
+    except SyntaxError as error:
+        raise Unverifiable(f"the {side} model does not compile on its own: {error.msg}") from None
+    top = table.get_symbols()
+    bound = {symbol.get_name() for symbol in top if symbol.is_assigned() or symbol.is_imported()}
+    free = {symbol.get_name() for symbol in top if symbol.is_referenced() and symbol.get_name() not in bound}
+    return (free | _free_names(code, side)) - bound
 
 
 def input_shapes(call: LayerCall) -> tuple[tuple[int, ...], ...]:
@@ -260,6 +412,8 @@ def verdict(rewrite: Rewrite, outcome: Outcome, path: str, unverified: str) -> R
         return Finding(path, rewrite.start_line, rewrite.family, reason, "refused")
     if unverified == "skip":
         return Finding(path, rewrite.start_line, rewrite.family, f"could not verify, left unchanged: {outcome.reason}", "unverified")
+    if UNVERIFIED_REASON in {f.name for f in fields(rewrite)}:
+        return replace(rewrite, verified=None, **{UNVERIFIED_REASON: outcome.reason})
     return replace(rewrite, verified=None)
 
 

@@ -1,29 +1,43 @@
 """The `--verify` worker: imports TensorFlow once, then runs one comparison per request line.
 
-Protocol: a JSON request per line on stdin ({"before", "after", "shapes", "renames"}), a JSON
-answer per line on the original stdout ({"status": "verified" | "differs" | "unverifiable",
-"reason"}). The blocks' own output (a `print` in user code, TensorFlow's) goes to stderr, so it
-can never break the protocol.
+Protocol: a JSON request per line on stdin, a JSON answer per line on the original stdout
+({"status": "verified" | "differs" | "unverifiable", "reason"}). Requests:
+
+- {"kind": "tf_block", "before", "after", "shapes", "renames"}: TF1 graph blocks defining
+  `build(x)`, compared by `slimify.runner.compare_tf_blocks`;
+- {"kind": "model", "before", "after", "entry", "shapes", "direction", "model_ir"}: Keras and
+  PyTorch model definitions, compared by `slimify.model_runner.compare_models` (torch is
+  imported with the first such request; `model_ir` is the base64 pickle of the IR).
+
+The code's own output (a `print` in user code, TensorFlow's) goes to stderr, so it can never
+break the protocol.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import pickle
 import sys
 
 
 def check(request: dict) -> dict:
-    from slimify.runner import compare_tf_graphs  # noqa: PLC0415
+    if request.get("kind", "tf_block") == "model":
+        return check_model(request)
+    return check_tf_block(request)
+
+
+def check_tf_block(request: dict) -> dict:
+    from slimify.runner import compare_tf_blocks  # noqa: PLC0415
 
     before, after, shapes = request["before"], request["after"], [tuple(s) for s in request["shapes"]]
     renames = request.get("renames") or {}
     try:
-        name_map = _complete_name_map(before, shapes[0], renames) if renames else None
-        result = compare_tf_graphs(before, after, shapes, name_map=name_map)
+        result = compare_tf_blocks(before, after, shapes, renames=renames)
     except Exception as error:  # noqa: BLE001 - which side failed decides what it means
         try:
-            compare_tf_graphs(before, before, shapes)
+            compare_tf_blocks(before, before, shapes)
         except Exception as original:  # noqa: BLE001
             return {"status": "unverifiable", "reason": f"the block does not run on its own: {_describe(original)}"}
         return {"status": "differs", "reason": f"the rewritten block fails where the original runs: {_describe(error)}"}
@@ -32,16 +46,53 @@ def check(request: dict) -> dict:
     return {"status": "differs", "reason": result.message}
 
 
-def _complete_name_map(before: str, shape: tuple[int, ...], renames: dict[str, str]) -> dict[str, str]:
-    """Every variable of the original block -> its name after the rewrite (unchanged unless renamed)."""
-    from slimify.runner import _tf, load_module  # noqa: PLC0415
+def check_model(request: dict) -> dict:
+    from slimify.model_runner import compare_models  # noqa: PLC0415  (imports keras and torch on first use)
 
-    tf = _tf()
-    with tf.Graph().as_default():
-        module = load_module(before, "before")
-        module.build(tf.placeholder(tf.float32, shape=shape))
-        names = [v.op.name for v in tf.global_variables()]
-    return {name: renames.get(name, name) for name in names}
+    before, after, entry, direction = request["before"], request["after"], request["entry"], request["direction"]
+    shapes = [tuple(s) for s in request["shapes"]]
+    model_ir = pickle.loads(base64.b64decode(request["model_ir"]))  # noqa: S301 - from our own parent process
+    source_framework = direction.split("->")[0]
+    try:
+        _run_model_alone(before, entry, shapes, source_framework)
+    except Exception as original:  # noqa: BLE001 - the original is the reference: if it fails, nothing can be said
+        return {"status": "unverifiable", "reason": f"the model does not run on its own: {_describe(original)}"}
+    try:
+        result = compare_models(before, after, entry, shapes, direction, model_ir=model_ir)
+    except Exception as error:  # noqa: BLE001 - the original runs, so the translation is what fails
+        return {"status": "differs", "reason": f"the translated model fails where the original runs: {_describe(error)}"}
+    inputs = ", ".join(str(tuple(shape)) for shape in shapes)
+    return {"status": "verified" if result.ok else "differs", "reason": f"{result.message} (inputs {inputs})"}
+
+
+def _run_model_alone(source: str, entry: str, shapes: list[tuple[int, ...]], framework: str) -> None:
+    """Build the original model and run it on zero inputs (NHWC, or NCHW for PyTorch), in place.
+
+    The first shape is the model's declared (or inferred) size and must run. A later size the
+    original rejects (a Keras functional model keeps its `Input` size) is replaced by the first
+    size with the later batch: the translation only has to agree where the original runs.
+    """
+    import numpy as np  # noqa: PLC0415
+
+    from slimify.model_runner import build_entry  # noqa: PLC0415
+
+    model = build_entry(source, entry, "before")
+    if framework == "torch":
+        import torch  # noqa: PLC0415
+
+        model.eval()
+    for index, shape in enumerate(shapes):
+        x = np.zeros(shape, dtype=np.float32)
+        try:
+            if framework == "keras":
+                model(x, training=False)
+            else:
+                with torch.no_grad():
+                    model(torch.from_numpy(x.transpose(0, 3, 1, 2).copy()))
+        except Exception:
+            if index == 0:
+                raise
+            shapes[index] = (shape[0], *shapes[0][1:])
 
 
 def _describe(error: BaseException) -> str:

@@ -218,3 +218,20 @@ def test_cli_verify_marks_rewrites_verified_in_json(tmp_path):
     report = json.loads(run.stdout)
     [entry] = [f for f in report["files"] if f["rewrites"]]
     assert [r["verified"] for r in entry["rewrites"]] == [True]
+
+
+def test_an_unverified_rewrite_carries_its_reason_once_rewrite_has_the_field():
+    from dataclasses import dataclass, fields
+
+    from slimify.rewrite import Rewrite
+    from slimify.verify import UNVERIFIED_REASON
+
+    @dataclass(frozen=True)
+    class RewriteWithReason(Rewrite):  # what slimify.rewrite.Rewrite is to gain
+        unverified_reason: str = ""
+
+    assert UNVERIFIED_REASON in {f.name for f in fields(RewriteWithReason)}
+    rewrite = RewriteWithReason("conv_block", 3, 7, "before", "after")
+    applied = verdict(rewrite, Outcome("unverifiable", "the kernel size is only known at run time (K)"), "m.py", "apply")
+    assert applied.verified is None and applied.unverified_reason == "the kernel size is only known at run time (K)"
+    assert verdict(rewrite, Outcome("verified", "identical outputs"), "m.py", "apply").unverified_reason == ""
