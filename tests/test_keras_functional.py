@@ -103,3 +103,15 @@ def test_refusals_name_what_is_unsupported(change, reason):
     result = rewrite_source(source, "torch")
     assert result.new_source == source
     assert any(reason in f.reason for f in result.findings), [f.reason for f in result.findings]
+
+
+def test_residual_graph_translates_back_to_keras_and_verifies():
+    # Keras functional -> PyTorch nn.Module -> Keras subclassed model: the torch side is read
+    # back as a graph (the skip `shortcut + y`, `torch.mean` over H and W) and proven again.
+    torch_source = _after(RESIDUAL)
+    result = rewrite_source(torch_source, "keras")
+    assert not result.findings, [f.reason for f in result.findings]
+    assert "x = shortcut + y" in result.new_source and "class Net(keras.Model):" in result.new_source
+    assert "keras.ops.mean(x, axis=(1, 2))" in result.new_source
+    comparison = compare_models(torch_source, result.new_source, "Net", input_shapes(torch_source), "torch->keras")
+    assert comparison.ok, comparison.message
