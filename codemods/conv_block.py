@@ -36,7 +36,10 @@ another function (CIFAR-10's `_variable_on_cpu`) or does anything else; `tf.get_
 `tf.name_scope`; `reuse=` / AUTO_REUSE / `reuse_variables()` anywhere in the file; the block
 runs in a loop, inside another
 `tf.name_scope`, or in a function called more than once (name_scope would make the names
-unique, slim's scope would collide); the file uses `slim.arg_scope` (it would change the
+unique, slim's scope would collide), followed through the callers in the file (a call in a
+loop or under `tf.name_scope`, a caller called twice); inside a `tf.variable_scope` entered
+again elsewhere (tf.Variable gets the name scope `net_1`, slim the variable scope `net`); a
+scope name ending in '/'; the file uses `slim.arg_scope` (it would change the
 folded call's defaults); another string in the file names an op under the block's scope.
 
 Reverse (slim -> tf): `slim.conv2d(x, n, [kh, kw], scope='s', ...)` expands into `tf.name_scope`
@@ -47,7 +50,10 @@ with slim's default initializers written out (glorot uniform, zeros);
 in the block. Refuses what the expansion cannot carry: normalizer_fn, l1 or run-time-scaled
 regularizers, biases_regularizer, reuse (as an argument or anywhere in the file: the
 expansion's tf.Variable would not share what slim's get_variable shares), collections, rate,
-data_format, a missing `scope=`, arg_scope in the file.
+data_format, a missing `scope=`, arg_scope in the file, and placements where the expansion's
+tf.Variables would be named differently from slim's variables: under `tf.name_scope` (here or at
+a call of the function), in a `tf.variable_scope` entered twice, a scope name another `name=` /
+scope in the file also uses, a scope name ending in '/'.
 """
 
 from __future__ import annotations
@@ -211,6 +217,7 @@ class SlimConv:
         scope = tf1.literal(args["scope"], "the scope name")
         if not isinstance(scope, str):
             raise Unsupported("the scope name is only known at run time")
+        tf1.check_slim_placement(site, scope, args["scope"])
         kernel = args["kernel_size"]
         if isinstance(kernel, (cst.List, cst.Tuple)):
             kh, kw = tf1.elements(kernel, 2, "kernel_size")

@@ -22,8 +22,10 @@ Refuses when (the same rules as conv_block): variables not named `weights` / `bi
 bias or intermediate tensor read after the block or used twice; the block does anything else;
 `transpose_*`/`adjoint_*`/sparse matmul options; the scope name only known at run time;
 non-float32 variables; weight decay conv_block refuses; `reuse=` / AUTO_REUSE anywhere in the
-file; the block in a loop, in a nested `tf.name_scope`, or in a function called more than once;
-`slim.arg_scope` in the file; an op name under the scope looked up elsewhere.
+file; the block in a loop, in a nested `tf.name_scope`, or in a function called more than once
+(callers in the file followed: a call in a loop or under `tf.name_scope`); inside a
+`tf.variable_scope` entered twice; a scope name ending in '/'; `slim.arg_scope` in the file; an op
+name under the scope looked up elsewhere.
 
 Reverse (slim -> tf): `slim.fully_connected(x, n, scope='s', ...)` expands into `tf.name_scope`
 + `weights` / `biases` variables + `tf.matmul` / `tf.nn.bias_add` / activation, with slim's
@@ -34,7 +36,7 @@ input with `tensordot`; `tf.matmul` equals it for rank 2 only, so the feature co
 an input the code shows to be of another rank (a conv or pool output without a flatten) is
 refused. Refuses what the expansion cannot carry: normalizer_fn, l1 or run-time-scaled
 regularizers, reuse (as an argument or anywhere in the file), collections, a missing `scope=`,
-arg_scope.
+arg_scope, and placements where the tf.Variables would be named differently (as conv_block).
 """
 
 from __future__ import annotations
@@ -217,6 +219,7 @@ class SlimFullyConnected:
             tf1.refuse_variable_reuse(site)  # tf.Variable would not reuse what slim's get_variable shares
             args = tf1.bind(call, tf1.SIGNATURES["tf_slim.fully_connected"])
             common = tf1.read_slim_layer_args(args, facts)
+            tf1.check_slim_placement(site, common.scope, args["scope"])
             inputs = args.get("inputs")
             if not isinstance(inputs, (cst.Name, cst.Attribute, cst.Subscript)):
                 raise Unsupported("the input is an expression; expanding would evaluate it twice")

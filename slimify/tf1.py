@@ -459,6 +459,8 @@ def read_scoped_layer(statement: cst.With, site: Site, match_layer: Callable) ->
     if final is None:
         raise Unsupported("the block does not end by assigning or returning the layer's output")
 
+    by_name_scope = any(facts.qname(call.func) == N.TF_VARIABLE for call in variables.values())
+    check_call_context(site, name_scoped=by_name_scope)
     block = ScopedBlock(facts, scope, scope_call, scope_var, variables, ops, final, output, _bind_temporaries(ops, final))
     block.weight_decay = weight_decay
     local_names = set(variables) | {n for n, _ in ops} | decay_temporaries | ({scope_var} if scope_var else set())
@@ -508,7 +510,17 @@ def _scope_name(call: cst.Call, scope_call: str) -> str:
     scope = literal(name, "the scope name")
     if not isinstance(scope, str):
         raise Unsupported("the scope name is only known at run time")
+    check_scope_string(scope)
     return scope
+
+
+def check_scope_string(scope: str) -> None:
+    """Refuse scope names that tf.name_scope and slim's variable scope read differently."""
+    if not scope or scope.endswith("/"):
+        raise Unsupported(
+            f"the scope name {scope!r} is absolute or empty for tf.name_scope (no prefix, no uniquifying), "
+            f"while slim's variable scope would name the variables {scope + '/weights'!r}"
+        )
 
 
 def check_placement(site: Site, scope: str, scope_call: str) -> None:
@@ -534,6 +546,171 @@ def check_placement(site: Site, scope: str, scope_call: str) -> None:
     for node, text in facts.string_literals:
         if (text == scope or text.startswith((scope + "/", scope + ":"))) and not facts.contains(block, node):
             raise Unsupported(f"line {facts.line_of(node)} names {text!r}, an op or scope whose name would change")
+
+
+def check_slim_placement(site: Site, scope: str, scope_node: cst.BaseExpression) -> None:
+    """Refuse expanding a slim layer whose tf.Variables (named by the name scope) would not get
+    the names slim's get_variable gives them (named by the variable scope)."""
+    check_scope_string(scope)
+    check_call_context(site, name_scoped=True)
+    facts = site.file
+    for node, text in _scope_strings(facts):
+        if node is not scope_node and (text == scope or text.startswith(scope + "/")):
+            raise Unsupported(
+                f"line {facts.line_of(node)} opens or names {text!r} too: tf.name_scope({scope!r}) would become "
+                f"{scope + '_1'!r} and the variables would be renamed, while slim's variable scope keeps {scope!r}"
+            )
+
+
+@dataclass(frozen=True)
+class _CallSite:
+    line: int
+    in_loop: bool  # in a loop, comprehension or lambda of its function
+    scopes: tuple[cst.Call, ...]  # the `with` items around the call in its function, innermost first
+    function: cst.FunctionDef | None
+
+
+def check_call_context(site: Site, *, name_scoped: bool) -> None:
+    """Refuse a layer whose names depend on how often and under which scopes it runs.
+
+    Within its function: enclosing `with` statements. Then through the function's call sites in
+    this file, transitively: a function called more than once, or in a loop, runs tf.name_scope
+    again (uniquified names, `conv1_1/weights`) where slim's scope would collide; a call under
+    `tf.name_scope` gives tf.Variable names a prefix slim's variables do not get. `name_scoped`:
+    the tf side names its variables by the name scope (tf.Variable), not only by the variable
+    scope (tf.get_variable). Callers in other modules are not seen.
+    """
+    facts = site.file
+    if name_scoped:
+        _check_enclosing_scopes(_with_calls(site.enclosing((cst.With,))), facts, "the block")
+    function, seen = site.function, set()
+    while function is not None and function.name.value not in seen:
+        name = function.name.value
+        seen.add(name)
+        calls = _call_sites(facts).get(name, [])
+        if len(calls) > 1:
+            lines = ", ".join(str(c.line) for c in calls)
+            raise Unsupported(
+                f"{name}() is called {len(calls)} times (lines {lines}): "
+                "tf.name_scope makes names unique per call, slim's scope would collide"
+            )
+        if not calls:
+            return
+        call = calls[0]
+        if call.in_loop:
+            raise Unsupported(
+                f"{name}() is called in a loop or comprehension (line {call.line}): tf.name_scope makes names unique per pass, "
+                "slim's scope would collide"
+            )
+        where = f"{name}() is called on line {call.line}"
+        scopes = [c for c in call.scopes if name_scoped or not facts.is_call_to(c, N.TF_NAME_SCOPE)]
+        _check_enclosing_scopes(scopes, facts, where)
+        function = call.function
+
+
+def _with_calls(owners: list[cst.CSTNode]) -> list[cst.Call]:
+    return [item.item for owner in owners for item in owner.items if isinstance(item.item, cst.Call)]
+
+
+def _check_enclosing_scopes(calls: list[cst.Call], facts: FileFacts, where: str) -> None:
+    for call in calls:
+        if facts.is_call_to(call, N.TF_NAME_SCOPE):
+            raise Unsupported(
+                f"{where} under tf.name_scope (line {facts.line_of(call)}): tf.Variable names get its prefix, slim's variables do not"
+            )
+        if not facts.is_call_to(call, N.TF_VARIABLE_SCOPE):
+            continue
+        if len(call.args) != 1:
+            raise Unsupported(f"{where} under a tf.variable_scope with options (reuse, initializer, ...) slim's call would see differently")
+        name = call.args[0].value
+        outer = literal(name) if isinstance(name, (cst.SimpleString, cst.ConcatenatedString)) else None
+        if not isinstance(outer, str):
+            raise Unsupported(
+                f"{where} under tf.variable_scope({facts.code(name)}): a scope object or a run-time name may open a "
+                "uniquified name scope, which tf.Variable names get and slim's variables do not"
+            )
+        for node, text in facts.string_literals:
+            if node is not name and (text == outer or text.startswith(outer + "/")):
+                raise Unsupported(
+                    f"{where} under tf.variable_scope({outer!r}), and line {facts.line_of(node)} names {text!r} too: "
+                    f"a second entry opens the name scope {outer + '_1'!r}, which tf.Variable names get and slim's variables do not"
+                )
+
+
+_LIBRARIES = ("tensorflow", "tf_slim", "numpy", "keras", "torch")
+_LOOP_NODES = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.Lambda)
+
+
+def _call_sites(facts: FileFacts) -> dict[str, list[_CallSite]]:
+    """Calls of the file's own functions and methods (`f(...)`, `obj.f(...)`), by name."""
+    cached = _CALL_CACHE.get(id(facts.module))
+    if cached is not None and cached[0] is facts.module:
+        return cached[1]
+    sites: dict[str, list[_CallSite]] = {}
+
+    class _Calls(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.contexts: list[tuple[list[int], list[cst.With], cst.FunctionDef | None]] = [([0], [], None)]
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            self.contexts.append(([0], [], node))
+
+        def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+            self.contexts.pop()
+
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if isinstance(node, _LOOP_NODES):
+                self.contexts[-1][0][0] += 1
+            elif isinstance(node, cst.With):
+                self.contexts[-1][1].append(node)
+            return super().on_visit(node)
+
+        def on_leave(self, original_node: cst.CSTNode) -> None:
+            if isinstance(original_node, _LOOP_NODES):
+                self.contexts[-1][0][0] -= 1
+            elif isinstance(original_node, cst.With):
+                self.contexts[-1][1].pop()
+            super().on_leave(original_node)
+
+        def visit_Call(self, node: cst.Call) -> None:
+            func = node.func
+            name = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
+            qualified = facts.qname(func) or ""
+            if name is None or qualified.split(".")[0] in _LIBRARIES:
+                return
+            loops, withs, function = self.contexts[-1]
+            scopes = tuple(_with_calls(list(reversed(withs))))
+            sites.setdefault(name, []).append(_CallSite(facts.line_of(node), loops[0] > 0, scopes, function))
+
+    facts.module.visit(_Calls())
+    if len(_CALL_CACHE) > 64:
+        _CALL_CACHE.clear()
+    _CALL_CACHE[id(facts.module)] = (facts.module, sites)
+    return sites
+
+
+_CALL_CACHE: dict[int, tuple[cst.Module, dict[str, list[_CallSite]]]] = {}
+
+
+def _scope_strings(facts: FileFacts) -> list[tuple[cst.CSTNode, str]]:
+    """String literals the file uses as op or scope names (`name=`, `scope=`, tf.name_scope / tf.variable_scope)."""
+    found: list[tuple[cst.CSTNode, str]] = []
+    scoping = (N.TF_NAME_SCOPE, N.TF_VARIABLE_SCOPE)
+
+    class _Names(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            first_is_name = facts.qname(node.func) in scoping
+            for position, arg in enumerate(node.args):
+                named = (
+                    arg.keyword.value in ("name", "scope", "name_or_scope", "default_name")
+                    if arg.keyword
+                    else first_is_name and position == 0
+                )
+                if named and isinstance(arg.value, cst.SimpleString) and isinstance(arg.value.evaluated_value, str):
+                    found.append((arg.value, arg.value.evaluated_value))
+
+    facts.module.visit(_Names())
+    return found
 
 
 def refuse_arg_scope(site: Site) -> None:
