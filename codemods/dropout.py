@@ -13,7 +13,8 @@ name or a literal); `name=` becomes `scope=` (no variables, only op names change
 random: the fixtures prove identity with keep_prob fed as 1.0, and tests/test_fold_dropout.py
 checks the same mask structure (zeros and x / keep_prob) for keep_prob < 1.
 
-Refuses when: `rate=` is given instead of keep_prob (slim would compute 1 - (1 - rate), not
+Refuses when: TensorFlow is imported as `tensorflow.compat.v2` (its `tf.nn.dropout(x, 0.2)`
+means rate=0.2); `rate=` is given instead of keep_prob (slim would compute 1 - (1 - rate), not
 always the same float); `noise_shape=` or `seed=` (not carried by the IR yet); the op's name is
 looked up elsewhere in the file.
 
@@ -51,6 +52,8 @@ class FoldDropout:
         facts = site.file
         try:
             args = tf1.bind(call, tf1.SIGNATURES[N.TF_DROPOUT])
+            if tf1.spelled_through_tf2(call.func, facts):
+                raise Unsupported("this is TF2's tf.nn.dropout (compat.v2), whose second argument is rate, not keep_prob")
             if "rate" in args:
                 raise Unsupported("rate= is given: slim takes keep_prob and would compute 1 - (1 - rate), not always the same number")
             for key in ("noise_shape", "seed"):

@@ -240,7 +240,10 @@ def emit_initial_value(initializer: Initializer, shape: cst.BaseExpression, name
         return cst.Call(func=emit_initializer(initializer, names), args=[cst.Arg(shape)])
     args = [keyword(key, cst.parse_expression(text)) for key, text in initializer.args]
     if initializer.kind == "constant":
-        return cst.Call(func=names.ref(op), args=[cst.Arg(args[0].value), keyword("shape", shape)])
+        value = args[0].value
+        typed = [] if isinstance(value, cst.Float) else [keyword("dtype", names.ref(N.TF_FLOAT32))]
+        # A constant initializer casts to the variable's float32; tf.constant(1) would make an int32 variable.
+        return cst.Call(func=names.ref(op), args=[cst.Arg(value), keyword("shape", shape), *typed])
     return cst.Call(func=names.ref(op), args=[cst.Arg(shape), *args])
 
 
@@ -711,6 +714,32 @@ def _scope_strings(facts: FileFacts) -> list[tuple[cst.CSTNode, str]]:
 
     facts.module.visit(_Names())
     return found
+
+
+def spelled_through_tf2(func: cst.BaseExpression, facts: FileFacts) -> bool:
+    """Whether `func` reaches TensorFlow through `tensorflow.compat.v2` (whose APIs keep their TF2
+    signatures, e.g. `tf.nn.dropout(x, rate)`), which qualified names fold onto `tensorflow`."""
+    if "compat.v2" in facts.code(func):
+        return True
+    root = func
+    while isinstance(root, cst.Attribute):
+        root = root.value
+    if not isinstance(root, cst.Name):
+        return False
+    for statement in facts.module.body:
+        for small in getattr(statement, "body", ()) if isinstance(statement, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    bound = alias.evaluated_alias or alias.evaluated_name.split(".")[0]
+                    if bound == root.value and alias.evaluated_name.startswith("tensorflow.compat.v2"):
+                        return True
+            elif isinstance(small, cst.ImportFrom) and small.module is not None and not isinstance(small.names, cst.ImportStar):
+                module = facts.code(small.module)
+                for alias in small.names:
+                    bound = alias.evaluated_alias or alias.evaluated_name
+                    if bound == root.value and f"{module}.{alias.evaluated_name}".startswith("tensorflow.compat.v2"):
+                        return True
+    return False
 
 
 def refuse_arg_scope(site: Site) -> None:
