@@ -123,7 +123,6 @@ class KerasSequential:
         except Unsupported as reason:
             return Refusal(FAMILY, facts.line_of(site.statement), f"Keras model not translated: {reason}")
         model.extras["target"] = target
-        model.extras["nested"] = site.function is not None
         model.extras["line"] = facts.line_of(site.statement)
         return Recognized(FAMILY, span, model, releases=(N.KERAS, N.TENSORFLOW))
 

@@ -756,11 +756,10 @@ class {name}({module}):
 
 
 class _Spelling:
-    """How this file spells PyTorch names, and the helper classes the emitted code needs."""
+    """How this file spells PyTorch names, and the module-level helpers the emitted code needs."""
 
     def __init__(self, names: Names) -> None:
         self.names = names
-        self.helpers: dict[str, str] = {}  # helper kind -> the name it got in this file
 
     def ref(self, qualified: str) -> str:
         return code(self.names.ref(qualified))
@@ -769,18 +768,13 @@ class _Spelling:
         return self.ref(f"torch.nn.{kind}")
 
     def same_pad(self) -> str:
-        if SAME_PAD_CLASS not in self.helpers:
-            self.helpers[SAME_PAD_CLASS] = self.names.fresh(SAME_PAD_CLASS)
-        return self.helpers[SAME_PAD_CLASS]
+        """The file's `SamePad2d` class, defined once at module level however many models use it."""
 
-    def helper_statements(self) -> list[cst.BaseStatement]:
-        statements = []
-        if SAME_PAD_CLASS in self.helpers:
-            source = _SAME_PAD_SOURCE.format(
-                name=self.helpers[SAME_PAD_CLASS], module=self.nn("Module"), pad=self.ref("torch.nn.functional.pad")
-            )
-            statements.append(cst.parse_statement(source))
-        return statements
+        def make(name: str) -> cst.BaseStatement:
+            source = _SAME_PAD_SOURCE.format(name=name, module=self.nn("Module"), pad=self.ref("torch.nn.functional.pad"))
+            return cst.parse_statement(source)
+
+        return self.names.module_helper(SAME_PAD_CLASS, make)
 
 
 def _shapes(model: Model) -> dict[str, tuple[int, ...]]:
@@ -828,10 +822,7 @@ def _emit_sequential(model: Model, names: Names) -> list[cst.BaseStatement]:
     call = f"{spell.nn('Sequential')}(\n{body}\n{indent})"
     target = model.extras.get("target")
     statement = cst.parse_statement(f"return {call}\n" if target is None else f"{target} = {call}\n")
-    helpers = spell.helper_statements()
-    if helpers:  # PEP 8: two blank lines after a class at module level, one inside a function
-        statement = statement.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * (1 if model.extras.get("nested") else 2))
-    return [*helpers, statement]
+    return [statement]
 
 
 def _conv(layer: Conv2D, shape: tuple[int, ...], spell: _Spelling) -> list[str]:
@@ -954,9 +945,7 @@ def _emit_module_class(model: Model, names: Names) -> list[cst.BaseStatement]:
     forward = [f"{indent}def forward(self, {parameter}):"]
     forward += [f"{indent * 2}{line}" for line in replay(model, parameter, render)]
     lines = [f"class {class_name}({spell.nn('Module')}):", *init, "", *forward]
-    statements = [*spell.helper_statements(), cst.parse_statement("\n".join(lines) + "\n")]
-    for position, statement in enumerate(statements[1:], 1):
-        statements[position] = statement.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * 2)
+    module_class = cst.parse_statement("\n".join(lines) + "\n")
     function = model.extras.get("function")
     if function is not None:
         docstring = model.extras.get("docstring")
@@ -964,7 +953,7 @@ def _emit_module_class(model: Model, names: Names) -> list[cst.BaseStatement]:
         entry = cst.parse_statement(f"def {function}():\n" + "\n".join(body) + "\n")
     else:
         entry = cst.parse_statement(f"{model.extras['target']} = {class_name}()\n")
-    return [*statements, entry.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * 2)]
+    return [module_class, entry.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * 2)]
 
 
 RECOGNIZERS = [TorchSequential(), TorchModuleClass()]

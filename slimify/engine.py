@@ -171,7 +171,8 @@ def rewrite_source(
             start_line=edit.start_line,
             end_line=edit.end_line,
             before=edit.before,
-            after="".join(module.code_for_node(s) for s in edit.statements),
+            # What the rewrite writes: its statements, and any module-level helper they use.
+            after="".join(module.code_for_node(s) for s in (*planner.helper_statements(edit.helpers), *edit.statements)),
             ir=edit.ir,
         )
         verdict = rewrite
@@ -194,6 +195,8 @@ def rewrite_source(
 
     edits = [edit for edit, _ in accepted]
     new_module = module.visit(_Applier(edits))
+    needed = list(dict.fromkeys(key for edit in edits for key in edit.helpers))
+    new_module = _insert_helpers(new_module, planner.helper_statements(needed))
     new_module = _fix_imports(new_module, planner.speller, edits)
     new_source = new_module.code
     try:
@@ -372,6 +375,16 @@ def _module_aliases(module: cst.Module) -> _Aliases:
     return aliases
 
 
+@dataclass
+class _Helper:
+    """A module-level definition emitted code relies on, with the imports it needs itself."""
+
+    name: str
+    statement: cst.BaseStatement
+    imports: dict[str, tuple[str, str]]
+    used_modules: set[str]
+
+
 class _Speller:
     """Spells qualified names with the file's aliases; records imports that must be added."""
 
@@ -379,6 +392,24 @@ class _Speller:
         self._aliases = aliases
         self.added: dict[str, tuple[str, str]] = {}  # canonical module -> (module, alias)
         self.used_modules: set[str] = set()
+        self.helpers: dict[str, _Helper] = {}  # key -> helper, for the whole file
+        self.helpers_used: list[str] = []  # keys the current emit asked for
+
+    def module_helper(self, key: str, make) -> str:
+        helper = self.helpers.get(key)
+        if helper is None:
+            name = self.fresh(key)
+            self._aliases.bound.add(name)
+            added, used = dict(self.added), set(self.used_modules)
+            statement = make(name)
+            imports = {canon: spec for canon, spec in self.added.items() if canon not in added}
+            helper = _Helper(name, statement, imports, self.used_modules - used)
+            self.helpers[key] = helper
+        self.added.update(helper.imports)
+        self.used_modules |= helper.used_modules
+        if key not in self.helpers_used:
+            self.helpers_used.append(key)
+        return helper.name
 
     def ref(self, qualified_name: str) -> cst.BaseExpression:
         local, rest = self._local_for(qualified_name)
@@ -436,6 +467,7 @@ class _Edit:
     renames: tuple[tuple[str, str], ...] = ()
     group: str | None = None
     group_size: int = 1
+    helpers: tuple[str, ...] = ()  # keys of the module-level helpers its statements use
     suite: int = 0  # id() of the original suite holding the consumed statements
 
 
@@ -510,7 +542,7 @@ class _Planner(cst.CSTVisitor):
         emitter = self.emitters.get(type(ir.layer if isinstance(ir, LayerCall) else ir))
         if emitter is None:
             return None  # no arrow from this dialect to the target yet
-        self.speller.added, self.speller.used_modules = {}, set()
+        self.speller.added, self.speller.used_modules, self.speller.helpers_used = {}, set(), []
         try:
             statements = emitter.emit(ir, self.speller)
         except _NameUnavailable as error:
@@ -539,7 +571,11 @@ class _Planner(cst.CSTVisitor):
             renames=recognized.renames,
             group=recognized.group,
             group_size=recognized.group_size,
+            helpers=tuple(self.speller.helpers_used),
         )
+
+    def helper_statements(self, keys) -> list[cst.BaseStatement]:
+        return [self.speller.helpers[key].statement for key in keys]
 
     def _refuse(self, refusal: Refusal) -> None:
         self.findings.append(Finding(self.facts.path, refusal.line, refusal.family, refusal.reason))
@@ -566,6 +602,40 @@ def _carry_comments(consumed, statements: list[cst.BaseStatement]) -> list[cst.B
         statement.visit(_Comments())
     first = statements[0]
     return [first.with_changes(leading_lines=[*leading, *inner]), *statements[1:]]
+
+
+def _insert_helpers(module: cst.Module, helpers: list[cst.BaseStatement]) -> cst.Module:
+    """Module-level helpers go after the leading docstring and imports, before any code uses them."""
+    if not helpers:
+        return module
+    body = list(module.body)
+    index = 0
+    while index < len(body) and _is_preamble(body[index]):
+        index += 1
+    two_blank = [cst.EmptyLine(indent=False)] * 2
+    placed = [helper.with_changes(leading_lines=two_blank if index or i else []) for i, helper in enumerate(helpers)]
+    if index < len(body):
+        following = body[index]
+        blank = 0
+        for line in following.leading_lines:
+            if line.comment is not None:
+                break
+            blank += 1
+        if blank < 2:  # PEP 8: two blank lines after a class or function at module level
+            following = following.with_changes(leading_lines=[*two_blank[blank:], *following.leading_lines])
+        body[index] = following
+    return module.with_changes(body=[*body[:index], *placed, *body[index:]])
+
+
+def _is_preamble(statement: cst.BaseStatement) -> bool:
+    """A docstring or an import: the statements module-level helpers are placed after."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    return all(
+        isinstance(small, (cst.Import, cst.ImportFrom))
+        or (isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)))
+        for small in statement.body
+    )
 
 
 class _Applier(cst.CSTTransformer):

@@ -18,7 +18,7 @@ nodes and ask `names` how to spell library names in this file.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
@@ -273,4 +273,12 @@ class Names(Protocol):
 
     def fresh(self, base: str) -> str:
         """A local variable name the original file does not use (`weights`, else `weights_1`, ...)."""
+        ...
+
+    def module_helper(self, key: str, make: Callable[[str], cst.BaseStatement]) -> str:
+        """The name of a helper (a class, a function) defined once at module level, after the imports.
+
+        `make(name)` builds its statement the first time the file needs it; every rewrite that
+        asks for the same `key` shares that one definition.
+        """
         ...
