@@ -96,6 +96,9 @@ TF_INITIALIZERS = {
     "tensorflow.glorot_uniform_initializer": "glorot_uniform",
     "tf_slim.xavier_initializer": "glorot_uniform",
     "tf_slim.initializers.xavier_initializer": "glorot_uniform",
+    # tf_slim defines xavier_initializer_conv2d = xavier_initializer (the same function).
+    "tf_slim.xavier_initializer_conv2d": "glorot_uniform",
+    "tf_slim.initializers.xavier_initializer_conv2d": "glorot_uniform",
 }
 
 # tf_slim layers.

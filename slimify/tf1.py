@@ -39,6 +39,8 @@ SIGNATURES = {
     "tensorflow.glorot_uniform_initializer": ("seed", "dtype"),
     "tf_slim.xavier_initializer": ("uniform", "seed", "dtype"),
     "tf_slim.initializers.xavier_initializer": ("uniform", "seed", "dtype"),
+    "tf_slim.xavier_initializer_conv2d": ("uniform", "seed", "dtype"),
+    "tf_slim.initializers.xavier_initializer_conv2d": ("uniform", "seed", "dtype"),
     "tf_slim.conv2d": (
         "inputs", "num_outputs", "kernel_size", "stride", "padding", "data_format", "rate",
         "activation_fn", "normalizer_fn", "normalizer_params", "weights_initializer",
