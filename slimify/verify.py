@@ -21,11 +21,12 @@ allows it), outputs within 1e-4. A model whose input size is neither declared no
 layers is unverifiable.
 
 Only the statements the recognizer matched are executed, with only TensorFlow / tf_slim /
-Keras / torch / numpy / math imports bound: never the user's module top level, never another of their
-imports. A block that reads any other name (a kernel size in a variable, a helper function,
-`self.x`) cannot be run alone and is *unverifiable*: its rewrite is applied with
-`verified=None` or left out, as the `unverified` policy says. A rewrite whose two sides
-compute differently is never applied; the finding carries the numbers.
+Keras / torch / numpy / math imports bound: never the user's module top level, never another
+of their imports. A block that reads any other name (a kernel size in a variable, a helper
+function, `self.x`) cannot be run alone and is *unverifiable*: its rewrite is applied with
+`verified=None` (and the reason, see `UNVERIFIED_REASON`) or left out, as the `unverified`
+policy says. A rewrite whose two sides compute differently is never applied; the finding
+carries the numbers.
 
 Nothing here imports TensorFlow: the worker does, in its own process.
 """
@@ -35,6 +36,7 @@ from __future__ import annotations
 import ast
 import atexit
 import base64
+import functools
 import json
 import os
 import pickle
@@ -297,6 +299,7 @@ def _is_identifier(text: str) -> bool:
     return text.isidentifier() and not keyword.iskeyword(text)
 
 
+@functools.lru_cache(maxsize=4)  # asked once per rewrite, and a file may hold hundreds
 def file_bindings(source: str) -> dict[str, str]:
     """Local name -> the import statement that binds it, for the safe libraries the file imports.
 
@@ -421,7 +424,7 @@ def verdict(rewrite: Rewrite, outcome: Outcome, path: str, unverified: str) -> R
 
 
 class Worker:
-    """One verification subprocess (TensorFlow imported once), restarted after a timeout or crash."""
+    """One verification subprocess (TensorFlow imported once, torch with the first model), restarted after a timeout or crash."""
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
@@ -431,7 +434,7 @@ class Worker:
         self._started = False
         atexit.register(self.close)
 
-    def run(self, case: Case) -> Outcome:
+    def run(self, case: Case | ModelCase) -> Outcome:
         if self._process is None or self._process.poll() is not None or self._owner != os.getpid():
             self._start()
         assert self._process is not None and self._process.stdin is not None
