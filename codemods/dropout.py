@@ -14,7 +14,9 @@ random: the fixtures prove identity with keep_prob fed as 1.0, and tests/test_fo
 checks the same mask structure (zeros and x / keep_prob) for keep_prob < 1.
 
 Refuses when: TensorFlow is imported as `tensorflow.compat.v2` (its `tf.nn.dropout(x, 0.2)`
-means rate=0.2); `rate=` is given instead of keep_prob (slim would compute 1 - (1 - rate), not
+means rate=0.2); keep_prob is passed by position under a plain `import tensorflow` and nothing in
+the file shows TF1 code (`tf.compat.v1`, `tf.placeholder`, `tf.Session`, `tf.get_variable`, ...:
+in TF2 that argument is the rate); `rate=` is given instead of keep_prob (slim would compute 1 - (1 - rate), not
 always the same float); `noise_shape=` or `seed=` (not carried by the IR yet); the op's name is
 looked up elsewhere in the file.
 
@@ -56,6 +58,11 @@ class FoldDropout:
                 raise Unsupported("this is TF2's tf.nn.dropout (compat.v2), whose second argument is rate, not keep_prob")
             if "rate" in args:
                 raise Unsupported("rate= is given: slim takes keep_prob and would compute 1 - (1 - rate), not always the same number")
+            if not _keep_prob_by_keyword(call) and not tf1.evidently_tf1(call.func, facts):
+                raise Unsupported(
+                    "the second argument of tf.nn.dropout is keep_prob in TensorFlow 1 but rate in TensorFlow 2, and nothing "
+                    "in this file shows it is TF1 code (tf.compat.v1, tf.placeholder, tf.Session, ...); write keep_prob= to fold it"
+                )
             for key in ("noise_shape", "seed"):
                 if key in args and not tf1.is_literal(args[key], None):
                     raise Unsupported(f"{key}= is not carried yet")
@@ -99,6 +106,11 @@ class SlimDropout:
         keep_prob = Code(facts.code(args["keep_prob"])) if "keep_prob" in args else Code("0.5")
         layer = Dropout(keep_prob=keep_prob)
         return Recognized(FAMILY, 1, LayerCall(layer, Code(facts.code(args["inputs"])), output, scope), releases=(N.TF_SLIM,))
+
+
+def _keep_prob_by_keyword(call: cst.Call) -> bool:
+    """`keep_prob=` spelled out: TensorFlow 2's tf.nn.dropout has no such parameter, so this is TF1."""
+    return any(arg.keyword is not None and arg.keyword.value == "keep_prob" for arg in call.args)
 
 
 def _keep_prob(layer: Dropout) -> cst.BaseExpression | Refusal:

@@ -7,7 +7,9 @@ and `tf.nn.conv2d(input=x, filter=w, strides=[1, 1, 1, 1], padding='SAME')` read
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 
 import libcst as cst
@@ -718,11 +720,85 @@ def _scope_strings(facts: FileFacts) -> list[tuple[cst.CSTNode, str]]:
     return found
 
 
+# Calls that exist only in TensorFlow 1's API (TF 2 keeps them under tf.compat.v1): a file that
+# makes one is TF1 code, so its `tf.nn.dropout(x, p)` means keep_prob.
+_TF1_ONLY = frozenset(
+    {
+        "tensorflow.placeholder",
+        "tensorflow.Session",
+        "tensorflow.InteractiveSession",
+        "tensorflow.get_variable",
+        "tensorflow.variable_scope",
+        "tensorflow.global_variables_initializer",
+        "tensorflow.initialize_all_variables",
+        "tensorflow.train.Saver",
+        "tensorflow.truncated_normal",
+        "tensorflow.random_normal",
+        "tensorflow.random_uniform",
+        "tensorflow.get_collection",
+        "tensorflow.add_to_collection",
+        "tensorflow.summary.FileWriter",
+        "tensorflow.train.AdamOptimizer",
+        "tensorflow.train.GradientDescentOptimizer",
+        "tensorflow.train.MomentumOptimizer",
+    }
+)
+
+
+# Set while a codemod folds a snippet cut from a file already known to be TF1 code (the snippet
+# alone no longer shows it).
+_TF1_SOURCE: ContextVar[bool] = ContextVar("slimify_tf1_source", default=False)
+
+
+def evidently_tf1(func: cst.BaseExpression, facts: FileFacts) -> bool:
+    """Whether `func` is TensorFlow 1's API: reached through `compat.v1`, or in a file that calls
+    functions only TF 1 has. Plain `import tensorflow as tf` is TF 2 unless the file shows otherwise."""
+    if _TF1_SOURCE.get() or "compat.v1" in facts.code(func) or _imported_from(func, facts, "tensorflow.compat.v1"):
+        return True
+    return calls_tf1_only(facts)
+
+
+def calls_tf1_only(facts: FileFacts) -> bool:
+    """Whether the file calls a function only TensorFlow 1's API has (or tf.contrib)."""
+    return bool(_TF1_ONLY & facts.called_names) or any(name.startswith("tensorflow.contrib.") for name in facts.called_names)
+
+
+def file_is_tf1(facts: FileFacts) -> bool:
+    """Whether the whole file is TF1 code: it calls TF1-only functions or imports `tensorflow.compat.v1`."""
+    if calls_tf1_only(facts):
+        return True
+    for statement in facts.module.body:
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Import) and any(a.evaluated_name.startswith("tensorflow.compat.v1") for a in small.names):
+                return True
+            if isinstance(small, cst.ImportFrom) and small.module is not None:
+                module = facts.code(small.module)
+                if module.startswith("tensorflow.compat.v1") or (
+                    module == "tensorflow.compat" and not isinstance(small.names, cst.ImportStar)
+                    and any(a.evaluated_name == "v1" for a in small.names)
+                ):  # fmt: skip
+                    return True
+    return False
+
+
+@contextmanager
+def snippet_of_tf1_file(is_tf1: bool) -> Iterator[None]:
+    """Fold a snippet cut from a file whose TF1-ness was established on the whole file."""
+    token = _TF1_SOURCE.set(is_tf1)
+    try:
+        yield
+    finally:
+        _TF1_SOURCE.reset(token)
+
+
 def spelled_through_tf2(func: cst.BaseExpression, facts: FileFacts) -> bool:
     """Whether `func` reaches TensorFlow through `tensorflow.compat.v2` (whose APIs keep their TF2
     signatures, e.g. `tf.nn.dropout(x, rate)`), which qualified names fold onto `tensorflow`."""
-    if "compat.v2" in facts.code(func):
-        return True
+    return "compat.v2" in facts.code(func) or _imported_from(func, facts, "tensorflow.compat.v2")
+
+
+def _imported_from(func: cst.BaseExpression, facts: FileFacts, module_prefix: str) -> bool:
+    """Whether the name `func` starts with is bound by a module-level import of `module_prefix`."""
     root = func
     while isinstance(root, cst.Attribute):
         root = root.value
@@ -733,13 +809,13 @@ def spelled_through_tf2(func: cst.BaseExpression, facts: FileFacts) -> bool:
             if isinstance(small, cst.Import):
                 for alias in small.names:
                     bound = alias.evaluated_alias or alias.evaluated_name.split(".")[0]
-                    if bound == root.value and alias.evaluated_name.startswith("tensorflow.compat.v2"):
+                    if bound == root.value and alias.evaluated_name.startswith(module_prefix):
                         return True
             elif isinstance(small, cst.ImportFrom) and small.module is not None and not isinstance(small.names, cst.ImportStar):
                 module = facts.code(small.module)
                 for alias in small.names:
                     bound = alias.evaluated_alias or alias.evaluated_name
-                    if bound == root.value and f"{module}.{alias.evaluated_name}".startswith("tensorflow.compat.v2"):
+                    if bound == root.value and f"{module}.{alias.evaluated_name}".startswith(module_prefix):
                         return True
     return False
 

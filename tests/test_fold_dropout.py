@@ -7,7 +7,7 @@ import numpy as np
 from slimify.engine import rewrite_source
 from slimify.runner import _tf, load_module
 
-SOURCE = """import tensorflow as tf
+SOURCE = """import tensorflow.compat.v1 as tf
 
 
 def build(x, keep_prob):
