@@ -24,8 +24,8 @@ Only the statements the recognizer matched are executed, with only TensorFlow / 
 Keras / torch / numpy / math imports bound: never the user's module top level, never another
 of their imports. A block that reads any other name (a kernel size in a variable, a helper
 function, `self.x`) cannot be run alone and is *unverifiable*: its rewrite is applied with
-`verified=None` (and the reason, see `UNVERIFIED_REASON`) or left out, as the `unverified`
-policy says. A rewrite whose two sides compute differently is never applied; the finding
+`verified=None` (its `verification` says why) or left out, as the `unverified` policy
+says. A rewrite whose two sides compute differently is never applied; the finding
 carries the numbers.
 
 Nothing here imports TensorFlow: the worker does, in its own process.
@@ -47,7 +47,7 @@ import sys
 import textwrap
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from codemods.keras_model import FAMILY as KERAS_MODEL_FAMILY
@@ -58,9 +58,6 @@ from slimify.ir import BatchNorm, Conv2D, Dense, Dropout, Flatten, LayerCall, Mo
 from slimify.rewrite import Finding, Rewrite
 
 UNVERIFIED_POLICIES = ("apply", "skip")
-# The Rewrite field that says why a rewrite applied under `--unverified apply` was not verified;
-# filled in as soon as `slimify.rewrite.Rewrite` has it.
-UNVERIFIED_REASON = "unverified_reason"
 # Libraries a block may use: importing them runs no user code.
 _SAFE_LIBRARIES = ("tensorflow", "tf_slim", "keras", "torch", "numpy", "math")
 # Builtins a layer block may call; anything else (open, exec, __import__, ...) is not run.
@@ -409,15 +406,13 @@ def _free_names(function: str, side: str) -> set[str]:
 def verdict(rewrite: Rewrite, outcome: Outcome, path: str, unverified: str) -> Rewrite | Finding:
     """What the engine does with the rewrite, given what running it showed."""
     if outcome.status == "verified":
-        return replace(rewrite, verified=True)
+        return replace(rewrite, verified=True, verification=outcome.reason)
     if outcome.status == "differs":
         reason = f"rewrite failed verification, left unchanged: {outcome.reason}"
         return Finding(path, rewrite.start_line, rewrite.family, reason, "refused")
     if unverified == "skip":
         return Finding(path, rewrite.start_line, rewrite.family, f"could not verify, left unchanged: {outcome.reason}", "unverified")
-    if UNVERIFIED_REASON in {f.name for f in fields(rewrite)}:
-        return replace(rewrite, verified=None, **{UNVERIFIED_REASON: outcome.reason})
-    return replace(rewrite, verified=None)
+    return replace(rewrite, verified=None, verification=outcome.reason)  # the report says why it carries no proof
 
 
 # --- IO: the worker process. --------------------------------------------------------------

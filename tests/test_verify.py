@@ -55,6 +55,7 @@ def factories():
 def test_correct_rewrite_is_verified_and_applied(factories):
     result = rewrite_source(USER_CODE, "slim", path="model.py", review=factories["apply"]("model.py"))
     assert [r.verified for r in result.rewrites] == [True]
+    assert [r.verification for r in result.rewrites] == ["identical outputs, variable names and shapes"]
     assert "net = slim.conv2d(images, 32, [3, 3], scope='conv1'" in result.new_source
     assert result.new_source == rewrite_source(USER_CODE, "slim").new_source
 
@@ -108,6 +109,7 @@ def test_verified_rewrite_is_written(factories, tmp_path):
 def test_free_name_is_unverified_and_applied_by_default(factories):
     result = rewrite_source(KERNEL_SIZE_IN_A_VARIABLE, "slim", path="m.py", review=factories["apply"]("m.py"))
     assert [r.verified for r in result.rewrites] == [None]
+    assert [r.verification for r in result.rewrites] == ["the kernel size is only known at run time (K)"]
     assert result.changed
 
 
@@ -189,8 +191,11 @@ def test_verdicts_follow_the_policy():
     from slimify.rewrite import Finding, Rewrite
 
     rewrite = Rewrite("conv_block", 3, 7, "before", "after")
-    assert verdict(rewrite, Outcome("verified"), "m.py", "apply") == replace(rewrite, verified=True)
-    assert verdict(rewrite, Outcome("unverifiable", "why"), "m.py", "apply").verified is None
+    assert verdict(rewrite, Outcome("verified", "identical outputs"), "m.py", "apply") == replace(
+        rewrite, verified=True, verification="identical outputs"
+    )
+    applied = verdict(rewrite, Outcome("unverifiable", "the kernel size is only known at run time (K)"), "m.py", "apply")
+    assert applied.verified is None and applied.verification == "the kernel size is only known at run time (K)"
     skipped = verdict(rewrite, Outcome("unverifiable", "why"), "m.py", "skip")
     assert isinstance(skipped, Finding) and skipped.kind == "unverified"
     refused = verdict(rewrite, Outcome("differs", "max abs diff 0.31"), "m.py", "apply")
@@ -218,20 +223,3 @@ def test_cli_verify_marks_rewrites_verified_in_json(tmp_path):
     report = json.loads(run.stdout)
     [entry] = [f for f in report["files"] if f["rewrites"]]
     assert [r["verified"] for r in entry["rewrites"]] == [True]
-
-
-def test_an_unverified_rewrite_carries_its_reason_once_rewrite_has_the_field():
-    from dataclasses import dataclass, fields
-
-    from slimify.rewrite import Rewrite
-    from slimify.verify import UNVERIFIED_REASON
-
-    @dataclass(frozen=True)
-    class RewriteWithReason(Rewrite):  # what slimify.rewrite.Rewrite is to gain
-        unverified_reason: str = ""
-
-    assert UNVERIFIED_REASON in {f.name for f in fields(RewriteWithReason)}
-    rewrite = RewriteWithReason("conv_block", 3, 7, "before", "after")
-    applied = verdict(rewrite, Outcome("unverifiable", "the kernel size is only known at run time (K)"), "m.py", "apply")
-    assert applied.verified is None and applied.unverified_reason == "the kernel size is only known at run time (K)"
-    assert verdict(rewrite, Outcome("verified", "identical outputs"), "m.py", "apply").unverified_reason == ""

@@ -87,6 +87,9 @@ def test_keras_to_torch_is_verified_and_written(factories, tmp_path):
 def test_torch_to_keras_is_verified(factories):
     result = rewrite_source(TORCH_USER_CODE, "keras", path="net.py", review=factories["apply"]("net.py"))
     assert [r.verified for r in result.rewrites] == [True]
+    # PyTorch declares no input size: the Linear after the flatten fixes it (12 or 13 pixels).
+    assert "outputs agree: max abs diff" in result.rewrites[0].verification
+    assert result.rewrites[0].verification.endswith("(inputs (2, 12, 12, 3), (3, 13, 13, 3))")
     assert "class Net(keras.Model)" in result.new_source
 
 
