@@ -29,8 +29,10 @@ def test_pair_computes_the_same(before):
 def test_fold_then_expand_computes_the_same(before):
     source = before.read_text()
     folded = after_of(before).read_text()
-    expanded = rewrite_source(folded, "tf").new_source
+    expansion = rewrite_source(folded, "tf")
+    expanded = expansion.new_source
     assert expanded != folded
+    assert not expansion.findings, [f.reason for f in expansion.findings]
     name_map = rewrite_source(source, "slim").name_map or None
     result = compare_tf_graphs(source, expanded, input_shapes(source), name_map=name_map)
     assert result.ok, result.message
