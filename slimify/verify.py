@@ -234,13 +234,8 @@ def _model_module(statements: str, entry: str, bindings: dict[str, str], side: s
         raise Unverifiable(f"the {side} model does not compile on its own: {error.msg}") from None
     if returns:
         code = f"def {entry}():\n{textwrap.indent(code, '    ')}"
-    free = _module_free_names(code, side)
-    missing = sorted(name for name in free if name not in bindings and name not in _MODEL_BUILTINS)
-    if missing:
-        names = ", ".join(f"`{name}`" for name in missing)
-        raise Unverifiable(f"the {'model' if side == 'before' else 'translated model'} reads {names}, defined elsewhere in the file")
-    imports = "".join(f"{bindings[name]}\n" for name in sorted(free) if name in bindings)
-    return f"{imports}\n\n{code}"
+    what = "the model" if side == "before" else "the translated model"
+    return _with_imports(code, _module_free_names(code, side), bindings, _MODEL_BUILTINS, what)
 
 
 def _module_free_names(code: str, side: str) -> set[str]:
@@ -376,13 +371,18 @@ def _module(statements: str, parameter: str, output, bindings: dict[str, str], s
     if output is not None:
         body += f"    return {output.text}\n"
     function = f"def build({parameter}):\n{body}"
-    free = _free_names(function, side)
-    missing = sorted(name for name in free if name not in bindings and name not in _SAFE_BUILTINS)
+    what = "the block" if side == "before" else "the block rewritten"
+    return _with_imports(function, _free_names(function, side), bindings, _SAFE_BUILTINS, what)
+
+
+def _with_imports(code: str, free: set[str], bindings: dict[str, str], builtins: frozenset[str], what: str) -> str:
+    """`code` preceded by the imports its free names need; Unverifiable if one is not a safe import."""
+    missing = sorted(name for name in free if name not in bindings and name not in builtins)
     if missing:
         names = ", ".join(f"`{name}`" for name in missing)
-        raise Unverifiable(f"the block {'' if side == 'before' else 'rewritten '}reads {names}, defined elsewhere in the file")
+        raise Unverifiable(f"{what} reads {names}, defined elsewhere in the file")
     imports = "".join(f"{bindings[name]}\n" for name in sorted(free) if name in bindings)
-    return f"{imports}\n\n{function}"
+    return f"{imports}\n\n{code}"
 
 
 def _free_names(function: str, side: str) -> set[str]:
