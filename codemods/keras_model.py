@@ -76,6 +76,10 @@ from slimify.model_syntax import (
 from slimify.rewrite import Names, Recognized, Refusal, Site
 
 FAMILY = "keras_model"
+LAYOUT_NOTE = (
+    "the input layout changes: the Keras model takes NHWC images, the PyTorch model NCHW (x.permute(0, 3, 1, 2)); "
+    "trained weights are carried over with slimify.model_port.port_weights (see the README)"
+)
 
 _ACTIVATIONS = {"relu", "tanh", "sigmoid", "softmax", "log_softmax"}
 
@@ -124,7 +128,7 @@ class KerasSequential:
             return Refusal(FAMILY, facts.line_of(site.statement), f"Keras model not translated: {reason}")
         model.extras["target"] = target
         model.extras["line"] = facts.line_of(site.statement)
-        return Recognized(FAMILY, span, model, releases=(N.KERAS, N.TENSORFLOW))
+        return Recognized(FAMILY, span, model, releases=(N.KERAS, N.TENSORFLOW), note=LAYOUT_NOTE)
 
     @staticmethod
     def _layer_expressions(site: Site, target: str | None, call: cst.Call) -> tuple[list[cst.BaseExpression], int]:
@@ -375,7 +379,7 @@ class KerasFunctional:
             except Unsupported as reason:
                 return Refusal(FAMILY, facts.line_of(statement), f"Keras functional model not translated: {reason}")
             model.extras["line"] = facts.line_of(statement)
-            return Recognized(FAMILY, 1, model, releases=(N.KERAS, N.TENSORFLOW))
+            return Recognized(FAMILY, 1, model, releases=(N.KERAS, N.TENSORFLOW), note=LAYOUT_NOTE)
         if site.function is not None or site.enclosing((cst.ClassDef,)) or _input_call(statement, facts) is None:
             return None
         end = next((i for i in range(site.index, len(site.body)) if _model_call(site.body[i], facts) is not None), None)
@@ -396,7 +400,7 @@ class KerasFunctional:
         except Unsupported as reason:
             return Refusal(FAMILY, facts.line_of(statement), f"Keras functional model not translated: {reason}")
         model.extras["line"] = facts.line_of(statement)
-        return Recognized(FAMILY, len(lines), model, releases=(N.KERAS, N.TENSORFLOW))
+        return Recognized(FAMILY, len(lines), model, releases=(N.KERAS, N.TENSORFLOW), note=LAYOUT_NOTE)
 
 
 def _simple(line: cst.BaseStatement) -> cst.BaseSmallStatement | None:

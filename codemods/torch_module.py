@@ -73,6 +73,10 @@ from slimify.model_syntax import Unsupported, bind, code, flag, float_text, inte
 from slimify.rewrite import Names, Recognized, Refusal, Site
 
 FAMILY = "torch_module"
+LAYOUT_NOTE = (
+    "the input layout changes: the PyTorch model takes NCHW images, the Keras model NHWC (x.transpose(0, 2, 3, 1)); "
+    "trained weights are carried over with slimify.model_port.port_weights (see the README)"
+)
 
 _SIGNATURES = {
     "Conv2d": ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias", "padding_mode"),
@@ -236,7 +240,7 @@ class TorchSequential:
             model = _check(Model(name, None, tuple(nodes), (nodes[-1].name,), extras))
         except Unsupported as reason:
             return Refusal(FAMILY, site.file.line_of(statement), f"PyTorch model not translated: {reason}")
-        return Recognized(FAMILY, 1, model, releases=(N.TORCH,))
+        return Recognized(FAMILY, 1, model, releases=(N.TORCH,), note=LAYOUT_NOTE)
 
 
 class TorchModuleClass:
@@ -257,7 +261,7 @@ class TorchModuleClass:
         except Unsupported as reason:
             return Refusal(FAMILY, site.file.line_of(statement), f"PyTorch model not translated: {reason}")
         model.extras["line"] = site.file.line_of(statement)
-        return Recognized(FAMILY, 1, model, releases=(N.TORCH,))
+        return Recognized(FAMILY, 1, model, releases=(N.TORCH,), note=LAYOUT_NOTE)
 
 
 def _methods(statement: cst.ClassDef) -> dict[str, cst.FunctionDef]:

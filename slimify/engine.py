@@ -174,6 +174,7 @@ def rewrite_source(
             # What the rewrite writes: its statements, and any module-level helper they use.
             after="".join(module.code_for_node(s) for s in (*planner.helper_statements(edit.helpers), *edit.statements)),
             ir=edit.ir,
+            note=edit.note,
         )
         verdict = rewrite
         if review is not None:
@@ -468,6 +469,7 @@ class _Edit:
     group: str | None = None
     group_size: int = 1
     helpers: tuple[str, ...] = ()  # keys of the module-level helpers its statements use
+    note: str = ""
     suite: int = 0  # id() of the original suite holding the consumed statements
 
 
@@ -572,6 +574,7 @@ class _Planner(cst.CSTVisitor):
             group=recognized.group,
             group_size=recognized.group_size,
             helpers=tuple(self.speller.helpers_used),
+            note=recognized.note,
         )
 
     def helper_statements(self, keys) -> list[cst.BaseStatement]:

@@ -40,7 +40,18 @@ def located_findings(outcome: FileOutcome) -> list[tuple[Finding, int | None]]:
     if outcome.result is not None:
         cells = getattr(outcome.result, "finding_cells", ())
         found = [(finding, cells[i] if i < len(cells) else None) for i, finding in enumerate(outcome.result.findings)]
-    return [*found, *unproven_rewrites(outcome), *((error, None) for error in outcome.errors)]
+    return [*found, *unproven_rewrites(outcome), *rewrite_notes(outcome), *((error, None) for error in outcome.errors)]
+
+
+def rewrite_notes(outcome: FileOutcome) -> list[tuple[Finding, int | None]]:
+    """What the user must know about rewritten code (a translated model's input layout), as findings."""
+    if not outcome.changed:
+        return []
+    return [
+        (Finding(outcome.path, rewrite.start_line, rewrite.family, rewrite.note, "note"), cell)
+        for rewrite, cell in located_rewrites(outcome)
+        if rewrite.note
+    ]
 
 
 def unproven_rewrites(outcome: FileOutcome) -> list[tuple[Finding, int | None]]:
@@ -182,7 +193,7 @@ def rich_diff(diff: str):
 def rich_findings(outcomes: Sequence[FileOutcome]):
     from rich.text import Text
 
-    styles = {"error": "bold red", "refused": "yellow", "unverified": "magenta"}
+    styles = {"error": "bold red", "refused": "yellow", "unverified": "magenta", "note": "cyan"}
     text = Text()
     for outcome in outcomes:
         for finding, cell in located_findings(outcome):
@@ -231,6 +242,7 @@ def _rewrite_json(rewrite: Rewrite, cell: int | None) -> dict:
         "after": rewrite.after,
         "verified": rewrite.verified,
         "verification": rewrite.verification,
+        "note": rewrite.note,
     }
     return entry if cell is None else {**entry, "cell": cell}
 
@@ -253,6 +265,7 @@ def render_json(outcomes: Sequence[FileOutcome], options: Options, version: str)
                 "rewrites": [_rewrite_json(r, c) for r, c in located_rewrites(outcome)] if outcome.changed else [],
                 "refusals": [_finding_json(f, c) for f, c in findings if f.kind == "refused"],
                 "unverified": [_finding_json(f, c) for f, c in findings if f.kind == "unverified"],
+                "notes": [_finding_json(f, c) for f, c in findings if f.kind == "note"],
                 "errors": [_finding_json(f, c) for f, c in findings if f.kind == "error"],
             }
         )
@@ -327,9 +340,10 @@ def render_sarif(outcomes: Sequence[FileOutcome], options: Options, version: str
             else:
                 result(
                     f"{finding.family}/{finding.kind}",
-                    f"{finding.family} block not proven by --verify"
-                    if finding.kind == "unverified"
-                    else f"{finding.family} block left unchanged ({finding.kind})",
+                    {
+                        "unverified": f"{finding.family} block not proven by --verify",
+                        "note": f"{finding.family} rewrite: what changes for the code that uses it",
+                    }.get(finding.kind, f"{finding.family} block left unchanged ({finding.kind})"),
                     "note",
                     f"{finding.kind}: {finding.reason}",
                     finding.path, finding.line, finding.line, cell,

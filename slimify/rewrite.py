@@ -54,6 +54,8 @@ class Recognized:
     # them or none (one refused by its emitter or by --verify, or never reached, drops the rest).
     group: str | None = None
     group_size: int = 1
+    # What the user must know about the rewritten code (the input layout of a translated model).
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Rewrite:
     ir: Any = field(default=None, compare=False, repr=False)
     # What --verify found, in words: the numbers when it ran, why it could not run otherwise.
     verification: str = ""
+    note: str = ""  # what the user must know about the new code (Recognized.note)
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ def test_json_lists_every_file_with_rewrites_refusals_and_errors(tmp_path):
     assert files[str(tmp_path / "missing.py")]["errors"][0]["reason"] == "no such file or directory"
     assert files[str(tmp_path / "d_plain.py")] == {
         "path": str(tmp_path / "d_plain.py"), "changed": False, "written": False,
-        "rewrites": [], "refusals": [], "unverified": [], "errors": [],
+        "rewrites": [], "refusals": [], "unverified": [], "notes": [], "errors": [],
     }  # fmt: skip
     summary = report["summary"]
     assert (summary["files_rewritten"], summary["blocks_rewritten"], summary["blocks_refused"], summary["errors"]) == (1, 1, 1, 2)
@@ -136,3 +136,19 @@ def test_a_rewrite_applied_without_proof_is_reported_with_its_reason():
     [entry] = json.loads(report.render_json(outcomes, options, "0"))["files"]
     assert [r["verification"] for r in entry["rewrites"]] == ["identical outputs", "the block reads `n_units`"]
     assert [u["line"] for u in entry["unverified"]] == [9]
+
+
+def test_a_translated_model_states_the_input_layout_change(tmp_path):
+    """Issue 4: the report says the model now takes NCHW (or NHWC) images."""
+    model = tmp_path / "model.py"
+    shutil.copy(FIXTURES / "torch" / "seed_sequential_add.before.py", model)
+    run = slimify(model, "--check", "--to", "torch", env={"NO_COLOR": "1"})
+    assert run.returncode == 1
+    assert f"{model}:" in run.stderr and ": note: the input layout changes: the Keras model takes NHWC images" in run.stderr
+    report = json.loads(slimify(model, "--check", "--to", "torch", "--format", "json").stdout)
+    [entry] = report["files"]
+    assert "PyTorch model NCHW" in entry["notes"][0]["reason"] and "NCHW" in entry["rewrites"][0]["note"]
+    torch_model = tmp_path / "net.py"
+    shutil.copy(FIXTURES / "keras" / "seed_net_module.before.py", torch_model)
+    run = slimify(torch_model, "--check", "--to", "keras", env={"NO_COLOR": "1"})
+    assert "note: the input layout changes: the PyTorch model takes NCHW images, the Keras model NHWC" in run.stderr
