@@ -14,3 +14,8 @@ echo "== slimify examples/slim_net.py --diff --to tf   (expand slim calls back i
 status=0
 .venv/bin/slimify examples/slim_net.py --diff --to tf || status=$?
 [ "$status" -le 1 ] || exit "$status"
+echo
+echo "== slimify examples/keras_residual.py --diff --to torch   (translate a Keras model into PyTorch)"
+status=0
+.venv/bin/slimify examples/keras_residual.py --diff --to torch || status=$?
+[ "$status" -le 1 ] || exit "$status"
