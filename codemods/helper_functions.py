@@ -116,9 +116,6 @@ class _Entry:
     used: int = 0
 
 
-_PLANS: dict[int, tuple[cst.Module, _Plan | Refusal | None]] = {}
-
-
 class FoldHelperModel:
     """tf -> slim, for the model function and its call sites (see module doc)."""
 
@@ -127,7 +124,7 @@ class FoldHelperModel:
     markers = ("Variable(",)
 
     def recognize(self, site: Site) -> Recognized | Refusal | None:
-        plan = _plan_for(site.file)
+        plan = site.file.memo(_plan_for)
         if plan is None:
             return None
         statement = site.statement
@@ -146,9 +143,6 @@ class FoldHelperModel:
 
 
 def _plan_for(facts: FileFacts) -> _Plan | Refusal | None:
-    cached = _PLANS.get(id(facts.module))
-    if cached is not None and cached[0] is facts.module:
-        return cached[1]
     dicts, statements = _weight_dicts(facts)
     if not dicts:
         plan = None
@@ -158,9 +152,6 @@ def _plan_for(facts: FileFacts) -> _Plan | Refusal | None:
             plan = _make_plan(facts, dicts, statements)
         except Unsupported as reason:
             plan = Refusal(FAMILY, anchor, f"model with weight dicts not folded: {reason}")
-    if len(_PLANS) > 64:
-        _PLANS.clear()
-    _PLANS[id(facts.module)] = (facts.module, plan)
     return plan
 
 

@@ -210,6 +210,14 @@ class FileFacts:
     qualified: Any  # callable(node) -> canonical qualified name or None
     line_of: Any  # callable(node) -> 1-based line
     position_of: Any = None  # callable(node) -> libcst CodeRange
+    _memos: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def memo(self, compute: Callable[[FileFacts], Any]) -> Any:
+        """`compute(self)`, run once per file: a codemod's own analysis of the whole file (its
+        call sites, its plan), shared by every statement the codemod is offered."""
+        if compute not in self._memos:
+            self._memos[compute] = compute(self)
+        return self._memos[compute]
 
     def qname(self, node: cst.CSTNode) -> str | None:
         return self.qualified(node)

@@ -561,7 +561,7 @@ def check_slim_placement(site: Site, scope: str, scope_node: cst.BaseExpression)
     check_scope_string(scope)
     check_call_context(site, name_scoped=True)
     facts = site.file
-    for node, text in _scope_strings(facts):
+    for node, text in facts.memo(_scope_strings):
         if node is not scope_node and (text == scope or text.startswith(scope + "/")):
             raise Unsupported(
                 f"line {facts.line_of(node)} opens or names {text!r} too: tf.name_scope({scope!r}) would become "
@@ -594,7 +594,7 @@ def check_call_context(site: Site, *, name_scoped: bool) -> None:
     while function is not None and function.name.value not in seen:
         name = function.name.value
         seen.add(name)
-        calls = _call_sites(facts).get(name, [])
+        calls = facts.memo(_call_sites).get(name, [])
         if len(calls) > 1:
             lines = ", ".join(str(c.line) for c in calls)
             raise Unsupported(
@@ -650,9 +650,6 @@ _LOOP_NODES = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.
 
 def _call_sites(facts: FileFacts) -> dict[str, list[_CallSite]]:
     """Calls of the file's own functions and methods (`f(...)`, `obj.f(...)`), by name."""
-    cached = _CALL_CACHE.get(id(facts.module))
-    if cached is not None and cached[0] is facts.module:
-        return cached[1]
     sites: dict[str, list[_CallSite]] = {}
 
     class _Calls(cst.CSTVisitor):
@@ -690,13 +687,7 @@ def _call_sites(facts: FileFacts) -> dict[str, list[_CallSite]]:
             sites.setdefault(name, []).append(_CallSite(facts.line_of(node), loops[0] > 0, scopes, function))
 
     facts.module.visit(_Calls())
-    if len(_CALL_CACHE) > 64:
-        _CALL_CACHE.clear()
-    _CALL_CACHE[id(facts.module)] = (facts.module, sites)
     return sites
-
-
-_CALL_CACHE: dict[int, tuple[cst.Module, dict[str, list[_CallSite]]]] = {}
 
 
 def _scope_strings(facts: FileFacts) -> list[tuple[cst.CSTNode, str]]:
@@ -826,7 +817,7 @@ def refuse_arg_scope(site: Site) -> None:
 
 
 def refuse_variable_reuse(site: Site) -> None:
-    line = _reuse_line(site.file)
+    line = site.file.memo(_reuse_line)
     if line is not None:
         raise Unsupported(
             f"line {line} reuses variables (reuse=True / AUTO_REUSE / reuse_variables()): which block shares whose weights is not folded"
@@ -834,9 +825,6 @@ def refuse_variable_reuse(site: Site) -> None:
 
 
 def _reuse_line(facts: FileFacts) -> int | None:
-    cached = _REUSE_CACHE.get(id(facts.module))
-    if cached is not None and cached[0] is facts.module:
-        return cached[1]
     found: list[int] = []
 
     class _Reuse(cst.CSTVisitor):
@@ -853,13 +841,7 @@ def _reuse_line(facts: FileFacts) -> int | None:
                 found.append(facts.line_of(node))
 
     facts.module.visit(_Reuse())
-    if len(_REUSE_CACHE) > 64:
-        _REUSE_CACHE.clear()
-    _REUSE_CACHE[id(facts.module)] = (facts.module, min(found) if found else None)
     return min(found) if found else None
-
-
-_REUSE_CACHE: dict[int, tuple[cst.Module, int | None]] = {}
 
 
 def _bind_temporaries(ops: list[tuple[str, cst.BaseExpression]], final: cst.BaseExpression) -> dict[int, int]:
