@@ -62,7 +62,7 @@ import libcst as cst
 
 from slimify import names as N
 from slimify import tf1
-from slimify.dataflow import names_bound, names_read
+from slimify.dataflow import names_bound, names_read, substitute_names
 from slimify.ir import Code, Flatten, LayerCall
 from slimify.rewrite import FileFacts, Names, Recognized, Refusal, Site
 from slimify.tf1 import Unsupported
@@ -537,8 +537,9 @@ def _fold_helper_call(facts, statement, call: cst.Call, helper: cst.FunctionDef,
     if len(tensors) != 1 or (variables and scope is None):
         return None
     ((tensor_param, tensor_code),) = tensors.items()
-    lines = [facts.code(_substitute(s, literals)).strip() for s in body[:-1]]
-    lines.append("slimify_out_ = " + facts.code(_substitute(body[-1].body[0].value, literals)))
+    values = {name: cst.parse_expression(text) for name, text in literals.items()}
+    lines = [facts.code(substitute_names(s, values)).strip() for s in body[:-1]]
+    lines.append("slimify_out_ = " + facts.code(substitute_names(body[-1].body[0].value, values)))
     folded = _fold_synthetic(facts, scope, variables, lines) if variables else _fold_unscoped(facts, lines)
     if folded is None or folded[0].inputs.text != tensor_param:
         return None
@@ -558,27 +559,6 @@ def _fold_unscoped(facts: FileFacts, lines: list[str], families: tuple[str, ...]
     if len(result.rewrites) == 1 and not result.findings and isinstance(result.rewrites[0].ir, LayerCall):
         return result.rewrites[0].ir, ()
     return None
-
-
-def _substitute(node: cst.CSTNode, literals: dict[str, str]) -> cst.CSTNode:
-    class _Replace(cst.CSTTransformer):
-        def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
-            return cst.parse_expression(literals[updated.value]) if updated.value in literals else updated
-
-        def visit_Attribute(self, node: cst.Attribute) -> bool:
-            node.value.visit(self)
-            return False
-
-        def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
-            return updated.with_changes(value=updated.value.visit(self))
-
-        def visit_Arg(self, node: cst.Arg) -> bool:
-            return True
-
-        def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
-            return updated.with_changes(keyword=original.keyword)
-
-    return node.visit(_Replace())
 
 
 def _retarget(layer_call: LayerCall, statement: cst.SimpleStatementLine, inputs: str, facts: FileFacts) -> LayerCall:

@@ -68,6 +68,7 @@ import libcst as cst
 
 from slimify import ir
 from slimify import names as N
+from slimify.dataflow import substitute_names
 from slimify.ir import Activation, BatchNorm, Code, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, Model, Node, Pool2D
 from slimify.model_syntax import Unsupported, bind, code, flag, float_text, integer, literal, number, pair, replay, size_text
 from slimify.rewrite import Names, Recognized, Refusal, Site
@@ -422,19 +423,7 @@ def _loop_over_range(target: cst.BaseExpression, iterable: cst.BaseExpression) -
 def _unrolled_layer(node: cst.BaseExpression, variable: str | None, value: int, facts) -> ir.Layer:
     """The layer one loop iteration constructs (the module is resolved on the original tree)."""
     kind, _ = _module_kind(node, facts)
-    return torch_layer(kind, _substitute(node, variable, value))
-
-
-def _substitute(node: cst.BaseExpression, variable: str | None, value: int) -> cst.BaseExpression:
-    """`node` with the loop variable replaced by this iteration's number."""
-    if variable is None:
-        return node
-
-    class _Substitute(cst.CSTTransformer):
-        def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
-            return cst.Integer(str(value)) if updated.value == variable else updated
-
-    return node.visit(_Substitute())
+    return torch_layer(kind, node if variable is None else substitute_names(node, {variable: cst.Integer(str(value))}))
 
 
 def _is_super_init(call: cst.Call) -> bool:

@@ -8,6 +8,7 @@ position, whatever scope it resolves to; a statement kills a name only when it i
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import fields
 
 import libcst as cst
 
@@ -123,3 +124,25 @@ def first_reads(statements, pending: set[str]) -> tuple[set[str], set[str]]:
         if not pending:
             break
     return set(), pending
+
+
+def substitute_names(node, values: dict[str, cst.BaseExpression]):
+    """`node` with each Name in `values` replaced; untouched subtrees keep their identity (and so
+    their metadata: qualified names of `tf.get_variable` & co. still resolve)."""
+    if isinstance(node, cst.Name):
+        return values.get(node.value, node)
+    changes = {}
+    for name, child in ((f.name, getattr(node, f.name)) for f in fields(node)):
+        if (isinstance(node, cst.Attribute) and name == "attr") or (isinstance(node, cst.Arg) and name == "keyword"):
+            continue
+        if isinstance(child, cst.CSTNode):
+            new = substitute_names(child, values)
+        elif isinstance(child, (list, tuple)) and any(isinstance(c, cst.CSTNode) for c in child):
+            new = type(child)(substitute_names(c, values) if isinstance(c, cst.CSTNode) else c for c in child)
+            if all(a is b for a, b in zip(new, child, strict=True)):
+                new = child
+        else:
+            continue
+        if new is not child:
+            changes[name] = new
+    return node.with_changes(**changes) if changes else node

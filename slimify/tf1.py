@@ -10,12 +10,12 @@ import ast
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import libcst as cst
 
 from slimify import names as N
-from slimify.dataflow import names_read
+from slimify.dataflow import names_read, substitute_names
 from slimify.ir import Code, Initializer, LayerCall, Regularizer, Value
 from slimify.rewrite import FileFacts, Names, Site
 
@@ -1288,42 +1288,20 @@ def inline_variable_factory(call: cst.Call, factory: VariableFactory, facts: Fil
             if parameter.default is None:
                 raise Unsupported(f"{name}() is called without {parameter.name.value}")
             bound[parameter.name.value] = parameter.default
-    creation = substitute(factory.creation, bound)
+    creation = substitute_names(factory.creation, bound)
     if factory.decay is None:
         return creation, None
     if factory.guard is not None and factory.guard not in bound:
         raise Unsupported(f"{name}()'s weight decay depends on {factory.guard}, which is not a parameter")
     if factory.guard is not None and is_literal(bound[factory.guard], None):
         return creation, None
-    weights, scale, op_name = read_l2_decay(substitute(factory.decay, bound), facts)
+    weights, scale, op_name = read_l2_decay(substitute_names(factory.decay, bound), facts)
     if not (isinstance(weights, cst.Name) and weights.value == factory.variable):
         raise Unsupported(f"{name}() decays something other than the variable it returns")
-    collection = substitute(factory.collection, bound) if factory.collection is not None else None
+    collection = substitute_names(factory.collection, bound) if factory.collection is not None else None
     check_loss_collection(collection, facts, f"{name}()'s weight decay")
     _check_decay_op_name(op_name, facts)
     return creation, Regularizer("l2", exact_scale(scale, f"{name}()'s weight decay factor"))
-
-
-def substitute(node, values: dict[str, cst.BaseExpression]):
-    """`node` with each Name in `values` replaced; untouched subtrees keep their identity (and so
-    their metadata: qualified names of `tf.get_variable` & co. still resolve)."""
-    if isinstance(node, cst.Name):
-        return values.get(node.value, node)
-    changes = {}
-    for name, child in ((f.name, getattr(node, f.name)) for f in fields(node)):
-        if (isinstance(node, cst.Attribute) and name == "attr") or (isinstance(node, cst.Arg) and name == "keyword"):
-            continue
-        if isinstance(child, cst.CSTNode):
-            new = substitute(child, values)
-        elif isinstance(child, (list, tuple)) and any(isinstance(c, cst.CSTNode) for c in child):
-            new = type(child)(substitute(c, values) if isinstance(c, cst.CSTNode) else c for c in child)
-            if all(a is b for a, b in zip(new, child, strict=True)):
-                new = child
-        else:
-            continue
-        if new is not child:
-            changes[name] = new
-    return node.with_changes(**changes) if changes else node
 
 
 def _simple(line: cst.BaseStatement, kinds) -> bool:
