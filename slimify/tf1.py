@@ -756,20 +756,7 @@ def calls_tf1_only(facts: FileFacts) -> bool:
 
 def file_is_tf1(facts: FileFacts) -> bool:
     """Whether the whole file is TF1 code: it calls TF1-only functions or imports `tensorflow.compat.v1`."""
-    if calls_tf1_only(facts):
-        return True
-    for statement in facts.module.body:
-        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
-            if isinstance(small, cst.Import) and any(a.evaluated_name.startswith("tensorflow.compat.v1") for a in small.names):
-                return True
-            if isinstance(small, cst.ImportFrom) and small.module is not None:
-                module = facts.code(small.module)
-                if module.startswith("tensorflow.compat.v1") or (
-                    module == "tensorflow.compat" and not isinstance(small.names, cst.ImportStar)
-                    and any(a.evaluated_name == "v1" for a in small.names)
-                ):  # fmt: skip
-                    return True
-    return False
+    return calls_tf1_only(facts) or any(full.startswith("tensorflow.compat.v1") for _, full in _module_imports(facts))
 
 
 @contextmanager
@@ -795,20 +782,23 @@ def _imported_from(func: cst.BaseExpression, facts: FileFacts, module_prefix: st
         root = root.value
     if not isinstance(root, cst.Name):
         return False
+    return any(bound == root.value and full.startswith(module_prefix) for bound, full in _module_imports(facts))
+
+
+def _module_imports(facts: FileFacts) -> Iterator[tuple[str, str]]:
+    """(name bound, full dotted name imported) for each module-level import of the file."""
     for statement in facts.module.body:
-        for small in getattr(statement, "body", ()) if isinstance(statement, cst.SimpleStatementLine) else ():
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
             if isinstance(small, cst.Import):
                 for alias in small.names:
-                    bound = alias.evaluated_alias or alias.evaluated_name.split(".")[0]
-                    if bound == root.value and alias.evaluated_name.startswith(module_prefix):
-                        return True
-            elif isinstance(small, cst.ImportFrom) and small.module is not None and not isinstance(small.names, cst.ImportStar):
+                    yield alias.evaluated_alias or alias.evaluated_name.split(".")[0], alias.evaluated_name
+            elif isinstance(small, cst.ImportFrom) and small.module is not None:
                 module = facts.code(small.module)
+                if isinstance(small.names, cst.ImportStar):
+                    yield "*", f"{module}.*"
+                    continue
                 for alias in small.names:
-                    bound = alias.evaluated_alias or alias.evaluated_name
-                    if bound == root.value and f"{module}.{alias.evaluated_name}".startswith(module_prefix):
-                        return True
-    return False
+                    yield alias.evaluated_alias or alias.evaluated_name, f"{module}.{alias.evaluated_name}"
 
 
 def refuse_arg_scope(site: Site) -> None:
