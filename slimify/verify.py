@@ -144,10 +144,9 @@ def build_case(rewrite: Rewrite, context: ReviewContext | None) -> Case | ModelC
         raise Unverifiable(f"the block's input `{parameter}` is not a plain variable")
     if call.output is not None and not _is_identifier(call.output.text):
         raise Unverifiable(f"the block's output `{call.output.text}` is not a plain variable")
-    bindings = file_bindings(context.source)
-    added = {alias: f"import {module} as {alias}" if module != alias else f"import {module}" for module, alias in context.added_imports}
-    before = _module(rewrite.before, parameter, call.output, bindings, "before")
-    after = _module(rewrite.after, parameter, call.output, {**bindings, **added}, "after")
+    before_bindings, after_bindings = _bindings(context)
+    before = _module(rewrite.before, parameter, call.output, before_bindings, "before")
+    after = _module(rewrite.after, parameter, call.output, after_bindings, "after")
     return Case(before, after, shapes, dict(context.renames))
 
 
@@ -160,11 +159,18 @@ def build_model_case(rewrite: Rewrite, context: ReviewContext | None) -> ModelCa
     if context is None:
         raise Unverifiable("the file's imports are not known, so the model's names cannot be bound")
     shapes = model_input_shapes(model)
+    before_bindings, after_bindings = _bindings(context)
+    before = _model_module(rewrite.before, model.name, before_bindings, "before")
+    after = _model_module(rewrite.after, model.name, after_bindings, "after")
+    return ModelCase(before, after, model.name, shapes, direction, model)
+
+
+def _bindings(context: ReviewContext) -> tuple[dict[str, str], dict[str, str]]:
+    """The imports each side may use: the file's safe ones, and for the rewritten side also those
+    the rewrite adds."""
     bindings = file_bindings(context.source)
     added = {alias: f"import {module} as {alias}" if module != alias else f"import {module}" for module, alias in context.added_imports}
-    before = _model_module(rewrite.before, model.name, bindings, "before")
-    after = _model_module(rewrite.after, model.name, {**bindings, **added}, "after")
-    return ModelCase(before, after, model.name, shapes, direction, model)
+    return bindings, {**bindings, **added}
 
 
 def model_input_shapes(model: Model) -> tuple[tuple[int, ...], ...]:
@@ -235,19 +241,15 @@ def _model_module(statements: str, entry: str, bindings: dict[str, str], side: s
     if returns:
         code = f"def {entry}():\n{textwrap.indent(code, '    ')}"
     what = "the model" if side == "before" else "the translated model"
-    return _with_imports(code, _module_free_names(code, side), bindings, _MODEL_BUILTINS, what)
+    return _with_imports(code, _module_free_names(_symbols(code, side, "model")), bindings, _MODEL_BUILTINS, what)
 
 
-def _module_free_names(code: str, side: str) -> set[str]:
+def _module_free_names(table: symtable.SymbolTable) -> set[str]:
     """Names the module reads but never binds (imports, defs, assignments at its top level)."""
-    try:
-        table = symtable.symtable(code, f"<{side}>", "exec")
-    except SyntaxError as error:
-        raise Unverifiable(f"the {side} model does not compile on its own: {error.msg}") from None
     top = table.get_symbols()
     bound = {symbol.get_name() for symbol in top if symbol.is_assigned() or symbol.is_imported()}
     free = {symbol.get_name() for symbol in top if symbol.is_referenced() and symbol.get_name() not in bound}
-    return (free | _free_names(code, side)) - bound
+    return (free | _free_names(table)) - bound
 
 
 def input_shapes(call: LayerCall) -> tuple[tuple[int, ...], ...]:
@@ -372,7 +374,7 @@ def _module(statements: str, parameter: str, output, bindings: dict[str, str], s
         body += f"    return {output.text}\n"
     function = f"def build({parameter}):\n{body}"
     what = "the block" if side == "before" else "the block rewritten"
-    return _with_imports(function, _free_names(function, side), bindings, _SAFE_BUILTINS, what)
+    return _with_imports(function, _free_names(_symbols(function, side, "block")), bindings, _SAFE_BUILTINS, what)
 
 
 def _with_imports(code: str, free: set[str], bindings: dict[str, str], builtins: frozenset[str], what: str) -> str:
@@ -385,11 +387,15 @@ def _with_imports(code: str, free: set[str], bindings: dict[str, str], builtins:
     return f"{imports}\n\n{code}"
 
 
-def _free_names(function: str, side: str) -> set[str]:
+def _symbols(code: str, side: str, what: str) -> symtable.SymbolTable:
     try:
-        table = symtable.symtable(function, f"<{side}>", "exec")
+        return symtable.symtable(code, f"<{side}>", "exec")
     except SyntaxError as error:
-        raise Unverifiable(f"the {side} block does not compile on its own: {error.msg}") from None
+        raise Unverifiable(f"the {side} {what} does not compile on its own: {error.msg}") from None
+
+
+def _free_names(table: symtable.SymbolTable) -> set[str]:
+    """Names read, in the functions and classes of the module, that none of them binds."""
     free: set[str] = set()
     pending = list(table.get_children())
     while pending:
