@@ -147,8 +147,7 @@ def compare_tf_graphs(
             s1.run(init1)
             with g1.as_default():
                 for variable in tf.global_variables():
-                    values = rng.standard_normal(variable.shape.as_list()).astype(np.float32) * 0.5 + 0.25
-                    variable.load(values, s1)
+                    variable.load(_random_values(rng, tuple(variable.shape.as_list()), np.float32), s1)
             out1 = s1.run(y1, {x1: feed})
             if saver1 is not None:
                 checkpoint = saver1.save(s1, str(Path(tmp) / "before.ckpt"))
@@ -156,12 +155,10 @@ def compare_tf_graphs(
             else:
                 s2.run(init2)
             out2 = s2.run(y2, {x2: feed})
-        if out1.shape != out2.shape:
-            return VerificationResult(False, float("inf"), f"output shapes differ for input {shape}: {out1.shape} vs {out2.shape}", vars1)
-        diff = float(np.max(np.abs(out1.astype(np.float64) - out2.astype(np.float64)))) if out1.size else 0.0
+        diff, wrong = _output_difference(out1, out2, shape)
+        if wrong:
+            return VerificationResult(False, diff, wrong, vars1)
         worst = max(worst, diff)
-        if not np.array_equal(out1, out2):
-            return VerificationResult(False, diff, f"outputs differ for input {shape}: max abs diff {diff:.3g}", vars1)
         variables_seen = vars1
     return VerificationResult(True, worst, "identical outputs, variable names and shapes", variables_seen, shapes)
 
@@ -266,14 +263,10 @@ def _compare_sides(tf, runs: list[list[_Side]], shapes: list[tuple[int, ...]], s
                 if refused:
                     return VerificationResult(False, message=refused, variables=variables)
             feed = _random_input(shape, seed + run)
-            out1, out2 = one.run(feed), two.run(feed)
-            if out1.shape != out2.shape:
-                message = f"output shapes differ for input {shape}: {out1.shape} vs {out2.shape}"
-                return VerificationResult(False, float("inf"), message, variables)
-            diff = float(np.max(np.abs(out1.astype(np.float64) - out2.astype(np.float64)))) if out1.size else 0.0
+            diff, wrong = _output_difference(one.run(feed), two.run(feed), shape)
+            if wrong:
+                return VerificationResult(False, diff, wrong, variables)
             worst = max(worst, diff)
-            if not np.array_equal(out1, out2):
-                return VerificationResult(False, diff, f"outputs differ for input {shape}: max abs diff {diff:.3g}", variables)
         return VerificationResult(True, worst, "identical outputs, variable names and shapes", variables, shapes)
     finally:
         for pair in runs:
@@ -292,6 +285,16 @@ def _load_pair(tf, one: _Side, two: _Side, rng, renames: dict[str, str]) -> str 
     values = {name: _random_values(rng, shape, tf.as_dtype(dtype).as_numpy_dtype) for name, (shape, dtype) in sorted(one.signature.items())}
     wrong = one.load(tf, values) + two.load(tf, {renames.get(name, name): value for name, value in values.items()})
     return f"the random weights did not arrive in {wrong}" if wrong else None
+
+
+def _output_difference(out1: np.ndarray, out2: np.ndarray, shape: tuple[int, ...]) -> tuple[float, str | None]:
+    """The max abs difference of two outputs, and what is wrong unless they are bit-identical."""
+    if out1.shape != out2.shape:
+        return float("inf"), f"output shapes differ for input {shape}: {out1.shape} vs {out2.shape}"
+    diff = float(np.max(np.abs(out1.astype(np.float64) - out2.astype(np.float64)))) if out1.size else 0.0
+    if not np.array_equal(out1, out2):
+        return diff, f"outputs differ for input {shape}: max abs diff {diff:.3g}"
+    return diff, None
 
 
 def _random_values(rng, shape: tuple[int, ...], dtype) -> np.ndarray:
