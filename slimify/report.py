@@ -40,34 +40,20 @@ def located_findings(outcome: FileOutcome) -> list[tuple[Finding, int | None]]:
     if outcome.result is not None:
         cells = getattr(outcome.result, "finding_cells", ())
         found = [(finding, cells[i] if i < len(cells) else None) for i, finding in enumerate(outcome.result.findings)]
-    return [*found, *unproven_rewrites(outcome), *rewrite_notes(outcome), *((error, None) for error in outcome.errors)]
+    return [*found, *_rewrite_findings(outcome), *((error, None) for error in outcome.errors)]
 
 
-def rewrite_notes(outcome: FileOutcome) -> list[tuple[Finding, int | None]]:
-    """What the user must know about rewritten code (a translated model's input layout), as findings."""
-    if not outcome.changed:
-        return []
-    return [
-        (Finding(outcome.path, rewrite.start_line, rewrite.family, rewrite.note, "note"), cell)
-        for rewrite, cell in located_rewrites(outcome)
-        if rewrite.note
-    ]
-
-
-def unproven_rewrites(outcome: FileOutcome) -> list[tuple[Finding, int | None]]:
-    """Applied rewrites that --verify looked at and could not run, as findings."""
-    if not outcome.changed:
-        return []
-    return [
-        (
-            Finding(
-                outcome.path, rewrite.start_line, rewrite.family, f"applied without verification: {rewrite.verification}", "unverified"
-            ),
-            cell,
-        )
-        for rewrite, cell in located_rewrites(outcome)
-        if rewrite.verified is None and rewrite.verification
-    ]
+def _rewrite_findings(outcome: FileOutcome) -> list[tuple[Finding, int | None]]:
+    """What applied rewrites tell the user, as findings: the "unverified" ones (--verify could not
+    run them), then "note"s (what changes for the code around them: a translated model's layout)."""
+    unverified, notes = [], []
+    for rewrite, cell in located_rewrites(outcome) if outcome.changed else ():
+        where = (outcome.path, rewrite.start_line, rewrite.family)
+        if rewrite.verified is None and rewrite.verification:
+            unverified.append((Finding(*where, f"applied without verification: {rewrite.verification}", "unverified"), cell))
+        if rewrite.note:
+            notes.append((Finding(*where, rewrite.note, "note"), cell))
+    return [*unverified, *notes]
 
 
 def where(finding: Finding, cell: int | None) -> str:
@@ -147,8 +133,7 @@ def totals(outcomes: Sequence[FileOutcome]) -> dict:
         "blocks_refused": sum(refused.values()),
         "refused_by_reason": dict(sorted(refused.items(), key=lambda kv: (-kv[1], kv[0]))),
         # Left out (policy skip) or applied without proof (policy apply): either way, not proven.
-        "unverified": sum(1 for o in outcomes for f in o.findings if f.kind == "unverified")
-        + sum(len(unproven_rewrites(o)) for o in outcomes),
+        "unverified": sum(1 for o in outcomes for f, _ in located_findings(o) if f.kind == "unverified"),
         "verified": sum(1 for o in outcomes if o.changed for r in o.result.rewrites if r.verified),
         "errors": len(errors_of(outcomes)),
     }
