@@ -20,7 +20,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from slimify.config import Config, ConfigError, parse_pyproject
+from slimify.config import Config, ConfigError, config_in
 from slimify.dialects import DIALECTS
 from slimify.discovery import Missing, discover
 from slimify.pipeline import FileOutcome, Options, process_all
@@ -138,12 +138,9 @@ def _run(root: Path, target: str, write: bool, verify: bool) -> list[FileOutcome
 
 def _repo_config(root: Path) -> Config:
     """The repository's own `[tool.slimify]` (its pyproject.toml at the top), or the defaults."""
-    candidate = root / "pyproject.toml"
-    if not candidate.is_file():
-        return Config()
     try:
-        return parse_pyproject(candidate.read_text(encoding="utf-8"), candidate) or Config()
-    except (OSError, UnicodeDecodeError, ConfigError) as error:
+        return config_in(root) or Config()
+    except ConfigError as error:
         raise RepoError(f"bad configuration: {error}") from None
 
 

@@ -110,14 +110,19 @@ def find_config(paths: Iterable[str]) -> Config:
     """Walk up from the paths given to the nearest pyproject.toml with a `[tool.slimify]` table."""
     start = search_start(paths)
     for directory in (start, *start.parents):
-        candidate = directory / "pyproject.toml"
-        if not candidate.is_file():
-            continue
-        try:
-            text = candidate.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise ConfigError(f"{candidate}: cannot read: {error}") from None
-        config = parse_pyproject(text, candidate)
+        config = config_in(directory)
         if config is not None:
             return config
     return Config()
+
+
+def config_in(directory: Path) -> Config | None:
+    """The `[tool.slimify]` of `directory/pyproject.toml`; None when there is no such file or table."""
+    candidate = directory / "pyproject.toml"
+    if not candidate.is_file():
+        return None
+    try:
+        text = candidate.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{candidate}: cannot read: {error}") from None
+    return parse_pyproject(text, candidate)
