@@ -4,7 +4,8 @@ Walking a directory takes `.py` and `.ipynb` files and skips what holds no user 
 virtualenvs (any folder with a `pyvenv.cfg`), VCS, build and cache folders, and inside a git
 repository whatever its `.gitignore` files (at every level, plus `.git/info/exclude`) ignore.
 A path given explicitly is always taken, unless an exclude glob matches it: pre-commit passes
-every staged file by name, and `exclude` in the config must still apply to those.
+every staged file by name, and `exclude` in the config must still apply to those. A directory
+named like a source file (`model.py/`) is reported as bad input and not walked.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ SKIPPED_DIRS = frozenset(
      ".ipynb_checkpoints"}
 )  # fmt: skip
 SOURCE_SUFFIXES = (".py", ".ipynb")
+# A directory called `model.py` is bad input: reported, and not walked (it is most likely a
+# mistake, a copy gone wrong; its files can still be given by name).
+NAMED_LIKE_A_FILE = "a directory named like a Python file; not walked (rename it, or give its files by name)"
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ def discover(
         path = Path(given)
         if not path.exists() and not path.is_symlink():
             yield Missing(given, "no such file or directory")
+        elif path.is_dir() and path.suffix in suffixes:
+            yield Missing(given, NAMED_LIKE_A_FILE)
         elif path.is_dir():
             ignores = _GitIgnores.for_directory(path) if respect_gitignore else None
             yield from _walk(path, exclude, suffixes, seen, ignores)
@@ -64,12 +70,10 @@ def _walk(root: Path, exclude, suffixes, seen: set[Path], ignores: _GitIgnores |
         visited.add(key)
         if ignores is not None:
             ignores.enter(directory)
-        dirnames[:] = sorted(
-            d for d in dirnames
-            if d not in SKIPPED_DIRS and not d.endswith(".egg-info") and not excluded(Path(directory, d), exclude)
-            and not os.path.exists(os.path.join(directory, d, "pyvenv.cfg"))
-            and not (ignores is not None and ignores.ignored(os.path.join(directory, d), is_dir=True))
-        )  # fmt: skip
+        for d in sorted(dirnames):
+            if Path(d).suffix in suffixes and _walked(directory, d, exclude, ignores):
+                yield Missing(os.path.join(directory, d), NAMED_LIKE_A_FILE)
+        dirnames[:] = sorted(d for d in dirnames if Path(d).suffix not in suffixes and _walked(directory, d, exclude, ignores))
         for name in sorted(filenames):
             path = Path(directory, name)
             if (
@@ -80,6 +84,17 @@ def _walk(root: Path, exclude, suffixes, seen: set[Path], ignores: _GitIgnores |
             ):
                 seen.add(path)
                 yield path
+
+
+def _walked(directory: str, name: str, exclude, ignores: _GitIgnores | None) -> bool:
+    """Whether the walk goes into the subdirectory `name` (skipped names, excludes, venvs, .gitignore)."""
+    return (
+        name not in SKIPPED_DIRS
+        and not name.endswith(".egg-info")
+        and not excluded(Path(directory, name), exclude)
+        and not os.path.exists(os.path.join(directory, name, "pyvenv.cfg"))
+        and not (ignores is not None and ignores.ignored(os.path.join(directory, name), is_dir=True))
+    )
 
 
 def excluded(path: Path, patterns: tuple[str, ...]) -> bool:

@@ -3,7 +3,8 @@
 Text is decoded the way Python itself would (coding cookie, BOM) and line endings are kept as
 they are; a file is written only when its new text compiles, by writing a temporary file next
 to it and renaming it over the original, so an interrupted run leaves the old or the new file,
-never half of one. Permissions are kept.
+never half of one. Permissions are kept. An empty file (whitespace at most) is reported as bad
+input, unless it is a package's `__init__.py`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAX_BYTES = 10 * 1024 * 1024
+# Empty files are bad input (a truncated copy, a file made and never written), except a
+# package's `__init__.py`, which is empty in nearly every project: reporting those would fail
+# every pre-commit run that stages one.
+PACKAGE_MARKERS = frozenset({"__init__.py"})
 
 
 class FileError(Exception):
@@ -48,7 +53,10 @@ def read_source(path: Path) -> SourceFile:
         data = path.read_bytes()
     except OSError as error:
         raise FileError(0, f"cannot read: {error.strerror or error}") from None
-    return decode(data)
+    source = decode(data)
+    if not source.text.strip() and path.name not in PACKAGE_MARKERS:
+        raise FileError(0, "empty file (no code, not even a comment); left alone")
+    return source
 
 
 def decode(data: bytes) -> SourceFile:

@@ -64,12 +64,32 @@ def test_bad_encoding_declaration(tree):
     _assert_reported(run, tree, "bad.py", words=("encoding",))
 
 
-def test_empty_file_is_valid_python_and_left_alone(tree):
-    # An empty file (every package's __init__.py) is not bad input: no error, no change.
-    (tree / "empty.py").write_bytes(b"")
+EMPTY = {"zero-bytes": b"", "newlines": b"\n\n", "whitespace": b"   \r\n\t\n", "bom-only": b"\xef\xbb\xbf"}
+
+
+@pytest.mark.parametrize("content", EMPTY.values(), ids=EMPTY.keys())
+def test_empty_file(tree, content):
+    (tree / "bad.py").write_bytes(content)
     run = slimify(tree, "--to", "slim", "--verify")
+    _assert_reported(run, tree, "bad.py", words=("empty file",))
+    assert (tree / "bad.py").read_bytes() == content
+
+
+def test_comment_only_file_is_not_empty(tree):
+    (tree / "notes.py").write_bytes(b"# nothing here yet\n")
+    run = slimify(tree, "--to", "slim")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert (tree / "empty.py").read_bytes() == b""
+    assert (tree / "notes.py").read_bytes() == b"# nothing here yet\n"
+
+
+def test_empty_package_marker_is_left_alone(tree):
+    # Nearly every package has an empty __init__.py: reporting it would fail every pre-commit run.
+    (tree / "pkg").mkdir()
+    (tree / "pkg" / "__init__.py").write_bytes(b"")
+    run = slimify(tree, tree / "pkg" / "__init__.py", "--to", "slim")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "__init__" not in run.stdout + run.stderr
+    assert (tree / "pkg" / "__init__.py").read_bytes() == b""
     assert (tree / "good.py").read_text() == SEED_AFTER.read_text()
 
 
@@ -106,12 +126,23 @@ def test_directory_loop_is_walked_once(tree):
     assert run.returncode == 1, run.stdout + run.stderr  # good.py would change; no error, no endless walk
 
 
-def test_directory_named_like_a_python_file(tree):
-    (tree / "bad.py").mkdir()
-    shutil.copy(SEED, tree / "bad.py" / "inner.py")
-    run = slimify(tree, tree / "bad.py", "--to", "slim")
-    assert run.returncode == 0, run.stdout + run.stderr  # a directory is walked, never read as a file
-    assert (tree / "bad.py" / "inner.py").read_text() == SEED_AFTER.read_text()
+@pytest.mark.parametrize("given", ["walked", "named"])
+def test_directory_named_like_a_python_file(tree, given):
+    (tree / "sub").mkdir()
+    (tree / "sub" / "bad.py").mkdir()
+    shutil.copy(SEED, tree / "sub" / "bad.py" / "inner.py")
+    extra = [tree / "sub" / "bad.py"] if given == "named" else []
+    run = slimify(tree if given == "walked" else tree / "good.py", *extra, "--to", "slim")
+    _assert_reported(run, tree, "sub/bad.py", words=("directory named like a Python file", "not walked"))
+    assert (tree / "sub" / "bad.py" / "inner.py").read_text() == SEED.read_text()
+
+
+def test_excluded_directory_named_like_a_python_file_is_not_reported(tree):
+    (tree / "vendored.py").mkdir()
+    shutil.copy(SEED, tree / "vendored.py" / "inner.py")
+    run = slimify(tree, "--to", "slim", "--exclude", "vendored.py")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (tree / "vendored.py" / "inner.py").read_text() == SEED.read_text()
 
 
 def test_directory_is_reported_when_read_as_a_file(tmp_path):
