@@ -100,6 +100,25 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[:300]}"
 
 
+def _freeze_imports() -> None:
+    """Import tf_slim too (every tf <-> slim block uses it), then keep everything imported so
+    far out of the garbage collector's scans.
+
+    TensorFlow leaves millions of long-lived objects; each full collection walks them all, and
+    building a block's graph allocates enough to trigger several. Frozen, they are never
+    scanned again (they live as long as the process anyway); what a request leaves behind is
+    still collected. A fifth less per block.
+    """
+    import gc  # noqa: PLC0415
+
+    try:
+        import tf_slim  # noqa: F401, PLC0415
+    except ImportError:
+        pass
+    gc.collect()
+    gc.freeze()
+
+
 def main() -> None:
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
@@ -111,6 +130,7 @@ def main() -> None:
     # alike; TF 2's default resource variables cost a quarter more per block to build). Only graph
     # mode is affected: Keras models, built eagerly, keep resource variables.
     tf.disable_resource_variables()
+    _freeze_imports()
     for line in sys.stdin:
         if not line.strip():
             continue
