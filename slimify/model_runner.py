@@ -3,12 +3,16 @@
 `compare_models(before, after, entry, input_shapes, direction)`:
 1. executes both sources as modules and takes `entry` from each: a class or a function is
    called with no arguments (`Net()`, `build_model()`), anything else is the model itself;
-2. builds the Keras model on the first input, re-randomizes every weight of the *source*
+2. runs the source model alone first: it must run on the first input (else `OriginalFails`:
+   nothing can be said of a translation whose reference does not run); a later input it
+   rejects (a Keras functional model keeps its `Input` size) is replaced by the first size
+   with the later batch, since the translation only has to agree where the original runs;
+3. builds the Keras model on the first input, re-randomizes every weight of the *source*
    model (kernels scaled by fan-in so nothing saturates, non-zero biases, BatchNorm gamma, beta,
    moving mean and variance away from their initial 1, 0, 0, 1);
-3. ports them into the other model with `slimify.model_port` (kernel transposes, the Flatten
+4. ports them into the other model with `slimify.model_port` (kernel transposes, the Flatten
    permutation, BatchNorm statistics), through the IR the recognizer read from `before`;
-4. runs both in inference mode on the same inputs (NHWC for Keras, transposed to NCHW for
+5. runs both in inference mode on the same inputs (NHWC for Keras, transposed to NCHW for
    PyTorch) and compares the outputs (image outputs transposed back): float32, max abs diff
    <= 1e-4. Never argmax.
 
@@ -27,6 +31,10 @@ from slimify import ir
 from slimify.model_port import DIRECTIONS, fan_in, port_weights
 
 TOLERANCE = 1e-4
+
+
+class OriginalFails(Exception):
+    """The source model cannot be built, or does not run on its declared input."""
 
 
 @dataclass
@@ -83,7 +91,12 @@ def compare_models(
     import torch  # noqa: PLC0415  (optional extras, imported on demand)
 
     model_ir = model_ir or model_ir_of(before, entry, direction)
-    source = build_entry(before, entry, "before")
+    source_framework = direction.split("->")[0]
+    try:
+        source = build_entry(before, entry, "before")
+        shapes = _shapes_it_runs(source, shapes, source_framework)  # builds a Keras source's weights
+    except Exception as error:
+        raise OriginalFails(str(error)) from error
     target = build_entry(after, entry, "after")
     keras_model, torch_model = (source, target) if direction == "keras->torch" else (target, source)
     rng = np.random.default_rng(seed)
@@ -104,12 +117,37 @@ def compare_models(
             got = got.transpose(0, 2, 3, 1)
         if expected.shape != got.shape:
             message = f"output shapes differ for input {x.shape}: Keras {expected.shape}, PyTorch {got.shape}"
-            return ModelComparison(False, float("inf"), message)
+            return ModelComparison(False, float("inf"), message, shapes)
         diff = float(np.max(np.abs(expected.astype(np.float64) - got.astype(np.float64))))
         worst = max(worst, diff)
         if not diff <= TOLERANCE:
-            return ModelComparison(False, worst, f"outputs differ for input {x.shape}: max abs diff {diff:.3g} > {TOLERANCE}")
+            return ModelComparison(False, worst, f"outputs differ for input {x.shape}: max abs diff {diff:.3g} > {TOLERANCE}", shapes)
     return ModelComparison(True, worst, f"outputs agree: max abs diff {worst:.3g}", shapes)
+
+
+def _shapes_it_runs(model, shapes: list[tuple[int, ...]], framework: str) -> list[tuple[int, ...]]:
+    """Run the source model alone on zeros (NHWC, or NCHW for PyTorch), in inference mode; the
+    shapes to compare on. The first must run; a later one it rejects becomes the first size
+    with its own batch."""
+    import torch  # noqa: PLC0415
+
+    if framework == "torch":
+        model.eval()
+    runs = []
+    for index, shape in enumerate(shapes):
+        x = np.zeros(shape, dtype=np.float32)
+        try:
+            if framework == "keras":
+                model(x, training=False)
+            else:
+                with torch.no_grad():
+                    model(torch.from_numpy(x.transpose(0, 3, 1, 2).copy()))
+        except Exception:
+            if index == 0:
+                raise
+            shape = (shape[0], *shapes[0][1:])
+        runs.append(shape)
+    return runs
 
 
 def _random(rng, shape: tuple[int, ...], role: str, framework: str) -> np.ndarray:

@@ -47,52 +47,19 @@ def check_tf_block(request: dict) -> dict:
 
 
 def check_model(request: dict) -> dict:
-    from slimify.model_runner import compare_models  # noqa: PLC0415  (imports keras and torch on first use)
+    from slimify.model_runner import OriginalFails, compare_models  # noqa: PLC0415  (imports keras and torch on first use)
 
     before, after, entry, direction = request["before"], request["after"], request["entry"], request["direction"]
     shapes = [tuple(s) for s in request["shapes"]]
     model_ir = pickle.loads(base64.b64decode(request["model_ir"]))  # noqa: S301 - from our own parent process
-    source_framework = direction.split("->")[0]
-    try:
-        _run_model_alone(before, entry, shapes, source_framework)
-    except Exception as original:  # noqa: BLE001 - the original is the reference: if it fails, nothing can be said
-        return {"status": "unverifiable", "reason": f"the model does not run on its own: {_describe(original)}"}
     try:
         result = compare_models(before, after, entry, shapes, direction, model_ir=model_ir)
+    except OriginalFails as original:  # the original is the reference: if it fails, nothing can be said
+        return {"status": "unverifiable", "reason": f"the model does not run on its own: {_describe(original.__cause__ or original)}"}
     except Exception as error:  # noqa: BLE001 - the original runs, so the translation is what fails
         return {"status": "differs", "reason": f"the translated model fails where the original runs: {_describe(error)}"}
-    inputs = ", ".join(str(tuple(shape)) for shape in shapes)
+    inputs = ", ".join(str(tuple(shape)) for shape in result.shapes_run)
     return {"status": "verified" if result.ok else "differs", "reason": f"{result.message} (inputs {inputs})"}
-
-
-def _run_model_alone(source: str, entry: str, shapes: list[tuple[int, ...]], framework: str) -> None:
-    """Build the original model and run it on zero inputs (NHWC, or NCHW for PyTorch), in place.
-
-    The first shape is the model's declared (or inferred) size and must run. A later size the
-    original rejects (a Keras functional model keeps its `Input` size) is replaced by the first
-    size with the later batch: the translation only has to agree where the original runs.
-    """
-    import numpy as np  # noqa: PLC0415
-
-    from slimify.model_runner import build_entry  # noqa: PLC0415
-
-    model = build_entry(source, entry, "before")
-    if framework == "torch":
-        import torch  # noqa: PLC0415
-
-        model.eval()
-    for index, shape in enumerate(shapes):
-        x = np.zeros(shape, dtype=np.float32)
-        try:
-            if framework == "keras":
-                model(x, training=False)
-            else:
-                with torch.no_grad():
-                    model(torch.from_numpy(x.transpose(0, 3, 1, 2).copy()))
-        except Exception:
-            if index == 0:
-                raise
-            shapes[index] = (shape[0], *shapes[0][1:])
 
 
 def _describe(error: BaseException) -> str:

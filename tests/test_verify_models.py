@@ -204,3 +204,24 @@ def test_cli_verify_marks_model_rewrites_verified_in_json(tmp_path):
     report = json.loads(run.stdout)
     [entry] = [f for f in report["files"] if f["rewrites"]]
     assert [r["verified"] for r in entry["rewrites"]] == [True]
+
+
+def test_a_model_whose_original_does_not_run_is_unverifiable_not_wrong():
+    from slimify import verify_worker  # in process: the worker's own check, with real Keras and torch
+
+    request = _case(TORCH_USER_CODE, "keras").request()
+    assert verify_worker.check(request)["status"] == "verified"
+    request["before"] += "\nNet.forward = lambda self, x: x.reshape(x.shape[0], 999)\n"  # the original now fails
+    answer = verify_worker.check(request)
+    assert answer["status"] == "unverifiable", answer
+    assert answer["reason"].startswith("the model does not run on its own: RuntimeError"), answer
+
+
+def test_a_later_input_the_original_rejects_is_replaced_by_its_first_size():
+    from slimify import verify_worker
+
+    request = _case(KERAS_USER_CODE, "torch").request()
+    request["shapes"] = [[2, 12, 12, 3], [3, 16, 16, 3]]  # its Dense(4) takes 200 features, 16x16 gives 392
+    answer = verify_worker.check(request)
+    assert answer["status"] == "verified", answer
+    assert answer["reason"].endswith("(inputs (2, 12, 12, 3), (3, 12, 12, 3))"), answer
