@@ -27,8 +27,9 @@ decay goes to that collection. The variables keep their names (`conv1_1/weights`
 
 Refuses when: the variables are not named `weights` / `biases`; a weight, bias or intermediate
 tensor is read after the block or used twice; the block does anything else; the scope name,
-strides or padding are only known at run time; `data_format`/`dilations` are set; a variable is
-not float32 or has options slim does not carry; weight decay collected anywhere but
+strides or padding are only known at run time; padding other than 'SAME' / 'VALID' (tf.nn.conv2d
+rejects 'same' when the graph is built: such code never ran); `data_format`/`dilations` are set;
+a variable is not float32 or has options slim does not carry; weight decay collected anywhere but
 REGULARIZATION_LOSSES (CIFAR-10's 'losses': the program would no longer see it), a decay factor
 of 0.0 or only known at run time (slim adds no loss for 0.0), a Keras regularizer (no halving:
 not proven identical), a regularizer on the biases, a factory that creates its variable through
@@ -44,7 +45,8 @@ folded call's defaults); another string in the file names an op under the block'
 
 Reverse (slim -> tf): `slim.conv2d(x, n, [kh, kw], scope='s', ...)` expands into `tf.name_scope`
 + two `tf.Variable`s named `weights` / `biases` + `tf.nn.conv2d` / `bias_add` / activation,
-with slim's default initializers written out (glorot uniform, zeros);
+with slim's default initializers written out (glorot uniform, zeros) and slim's padding, which
+it takes in any letter case ('same'), spelled as tf.nn needs it ('SAME');
 `weights_regularizer=slim.l2_regularizer(s)` with a literal s > 0 becomes
 `tf.add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, tf.multiply(s, tf.nn.l2_loss(weights)))`
 in the block. Refuses what the expansion cannot carry: normalizer_fn, l1 or run-time-scaled
@@ -132,9 +134,7 @@ class FoldConvBlock:
             raise Unsupported("strides are not a literal list of four ints")
         if strides[0] != 1 or strides[3] != 1:
             raise Unsupported("strides on the batch or channel axis")
-        padding = tf1.literal(conv.get("padding"), "padding")
-        if padding not in ("SAME", "VALID"):
-            raise Unsupported("padding is only known at run time")
+        padding = tf1.read_tf_padding(conv.get("padding"), "tf.nn.conv2d")
 
         expected = {kernel} | ({bias_var} if bias_var else set())
         extra = set(block.variables) - expected
@@ -232,9 +232,7 @@ class SlimConv:
             strides = (stride[0], stride[1])
         else:
             raise Unsupported("stride is only known at run time")
-        padding = tf1.literal(args["padding"], "padding") if "padding" in args else "SAME"
-        if padding not in ("SAME", "VALID"):
-            raise Unsupported("padding is only known at run time")
+        padding = tf1.read_slim_padding(args.get("padding"), "SAME")
         activation = "relu"
         if "activation_fn" in args:
             if tf1.is_literal(args["activation_fn"], None):

@@ -13,10 +13,12 @@ op's name changes, from `pool1` to `pool1/MaxPool`). `tf.nn.max_pool2d` / `avg_p
 Refuses when: `ksize` / `strides` are not literal lists of four ints or pool over the batch or
 channel axis (sizes that are the enclosing function's parameters, as in a `maxpool2d(x, k)`
 helper, are no candidate here: helper_functions folds the helper's call sites); padding is not a
-literal SAME / VALID; `data_format` is not NHWC; the op's name is looked up elsewhere in the file.
+literal 'SAME' / 'VALID' (tf.nn's pools reject 'same' when the graph is built: such code never
+ran); `data_format` is not NHWC; the op's name is looked up elsewhere in the file.
 
 Reverse (slim -> tf): `slim.max_pool2d(x, k, stride=s, padding=p, scope='n')` becomes
-`tf.nn.max_pool(x, ksize=[1, k, k, 1], strides=[1, s, s, 1], padding=p, name='n')`. Refuses
+`tf.nn.max_pool(x, ksize=[1, k, k, 1], strides=[1, s, s, 1], padding=p, name='n')`, p spelled
+'SAME' / 'VALID' (slim takes any letter case, tf.nn only upper case). Refuses
 `outputs_collections=`, a non-NHWC `data_format`, sizes only known at run time, and
 `slim.arg_scope` in the file (it may change the defaults).
 """
@@ -76,9 +78,7 @@ class FoldPool:
             raise Unsupported("data_format other than NHWC is not carried")
         ksize = _four(args.get("ksize"), "ksize")
         strides = _four(args.get("strides"), "strides")
-        padding = tf1.literal(args.get("padding"), "padding")
-        if padding not in ("SAME", "VALID"):
-            raise Unsupported("padding is only known at run time")
+        padding = tf1.read_tf_padding(args.get("padding"), qualified.replace("tensorflow.", "tf."))
         scope = tf1.op_name_as_scope(args.get("name"), facts)
         layer = Pool2D(kind=_TF_OPS[qualified], pool_size=(ksize[1], ksize[2]), strides=(strides[1], strides[2]), padding=padding)
         return LayerCall(layer=layer, inputs=Code(facts.code(inputs)), output=output, scope=scope)
@@ -132,9 +132,7 @@ class SlimPool:
             raise Unsupported("data_format other than NHWC is not carried")
         pool_size = _pair(args.get("kernel_size"), "kernel_size")
         strides = _pair(args["stride"], "stride") if "stride" in args else (2, 2)
-        padding = tf1.literal(args["padding"], "padding") if "padding" in args else "VALID"
-        if padding not in ("SAME", "VALID"):
-            raise Unsupported("padding is only known at run time")
+        padding = tf1.read_slim_padding(args.get("padding"), "VALID")
         scope = None
         if "scope" in args:
             scope = tf1.literal(args["scope"], "the scope name")

@@ -148,6 +148,33 @@ def literal(node: cst.BaseExpression | None, what: str = "a value"):
     raise Unsupported(f"{what} is only known at run time")
 
 
+# tf.nn's conv and pool ops take exactly 'SAME' / 'VALID': any other spelling fails when the graph
+# is built. slim's layers lower-case the string first, so 'same' / 'Valid' work there.
+_PADDINGS = {"same": "SAME", "valid": "VALID"}
+
+
+def read_tf_padding(node: cst.BaseExpression | None, op: str) -> str:
+    """A tf.nn op's literal padding, 'SAME' or 'VALID'; refuses spellings `op` itself rejects."""
+    padding = literal(node, "padding")
+    if padding in _PADDINGS.values():
+        return padding
+    if isinstance(padding, str) and padding.lower() in _PADDINGS:
+        raise Unsupported(f"padding {padding!r} is not accepted by {op}, which takes 'SAME' or 'VALID' only (the graph fails to build)")
+    if isinstance(padding, list):
+        raise Unsupported("explicit padding (a list of pads) is not folded")
+    raise Unsupported(f"padding {padding!r} is not 'SAME' or 'VALID'")
+
+
+def read_slim_padding(node: cst.BaseExpression | None, default: str) -> str:
+    """A slim layer's literal padding in tf.nn's spelling: slim lower-cases it, so 'same' is 'SAME'."""
+    if node is None:
+        return default
+    padding = literal(node, "padding")
+    if isinstance(padding, str) and padding.lower() in _PADDINGS:
+        return _PADDINGS[padding.lower()]
+    raise Unsupported(f"padding {padding!r} is not 'SAME' or 'VALID' in any letter case")
+
+
 def is_literal(node: cst.BaseExpression | None, value) -> bool:
     try:
         found = literal(node)
