@@ -159,6 +159,9 @@ def _fill(report: RepoReport, outcomes: list[FileOutcome], root: Path) -> None:
 
 def run_batch(repos: list[str], target: str, branch: str, commit: bool, report_dir: Path, verify: bool = False) -> list[RepoReport]:
     report_dir.mkdir(parents=True, exist_ok=True)
+    # The report directory ignores itself (as .pytest_cache does): made inside a repository,
+    # it must not make that work tree dirty, or the next run would skip the repository.
+    (report_dir / ".gitignore").write_text("# made by slimify batch\n*\n", encoding="utf-8")
     state_path = report_dir / STATE_FILE
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
     reports = []

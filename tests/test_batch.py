@@ -130,3 +130,14 @@ def test_the_repositorys_own_config_is_respected(tmp_path):
     repo = make_repo(tmp_path / "a", {"pyproject.toml": config, "m.py": SEED.read_text(), "vendor/v.py": SEED.read_text()})
     (report,) = run_batch([str(repo)], "slim", "mig", False, tmp_path / "r")
     assert report.files_rewritten == ["m.py"]
+
+
+def test_a_report_directory_inside_a_repository_does_not_make_it_dirty(tmp_path):
+    repo = make_repo(tmp_path / "a", {"m.py": SEED.read_text()})
+    report_dir = repo / ".slimify-batch"
+    (first,) = run_batch([str(repo)], "slim", "mig", False, report_dir)
+    assert first.status == "would change"
+    assert git(repo, "status", "--porcelain") == ""
+    (second,) = run_batch([str(repo)], "slim", "mig", True, report_dir)  # not "skipped: dirty work tree"
+    assert second.status == "migrated", second.reason
+    assert (report_dir / "summary.json").exists()
