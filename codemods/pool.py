@@ -10,11 +10,15 @@ slim's defaults are stride 2 and padding VALID, so a stride of 2 is left out and
 stride or SAME padding is written; `name=` becomes `scope=` (pools have no variables; only the
 op's name changes, from `pool1` to `pool1/MaxPool`). `tf.nn.max_pool2d` / `avg_pool2d` too.
 
-Refuses when: `ksize` / `strides` are not literal lists of four ints or pool over the batch or
-channel axis (sizes that are the enclosing function's parameters, as in a `maxpool2d(x, k)`
-helper, are no candidate here: helper_functions folds the helper's call sites); padding is not a
-literal 'SAME' / 'VALID' (tf.nn's pools reject 'same' when the graph is built: such code never
-ran); `data_format` is not NHWC; the op's name is looked up elsewhere in the file.
+`ksize` / `strides` may be an int or a list of 1, 2 or 4 ints, as TF 2's pools read them
+(`ksize=2`, `[2]`, `[2, 3]` and `[1, 2, 3, 1]` all work; `[2, 3]` is height 2, width 3).
+
+Refuses when: `ksize` / `strides` are not literal ints or lists of 1, 2 or 4 ints, have an entry
+below 1, or (4 entries) pool over the batch or channel axis (sizes that are the enclosing
+function's parameters, as in a `maxpool2d(x, k)` helper, are no candidate here: helper_functions
+folds the helper's call sites); padding is not a literal 'SAME' / 'VALID' (tf.nn's pools reject
+'same' when the graph is built: such code never ran); `data_format` is not NHWC; the op's name is
+looked up elsewhere in the file.
 
 Reverse (slim -> tf): `slim.max_pool2d(x, k, stride=s, padding=p, scope='n')` becomes
 `tf.nn.max_pool(x, ksize=[1, k, k, 1], strides=[1, s, s, 1], padding=p, name='n')`, p spelled
@@ -76,11 +80,11 @@ class FoldPool:
             raise Unsupported(f"{', '.join(sorted(unknown))}= is not carried")
         if "data_format" in args and not tf1.is_literal(args["data_format"], "NHWC"):
             raise Unsupported("data_format other than NHWC is not carried")
-        ksize = _four(args.get("ksize"), "ksize")
-        strides = _four(args.get("strides"), "strides")
+        pool_size = _spatial(args.get("ksize"), "ksize")
+        strides = _spatial(args.get("strides"), "strides")
         padding = tf1.read_tf_padding(args.get("padding"), qualified.replace("tensorflow.", "tf."))
         scope = tf1.op_name_as_scope(args.get("name"), facts)
-        layer = Pool2D(kind=_TF_OPS[qualified], pool_size=(ksize[1], ksize[2]), strides=(strides[1], strides[2]), padding=padding)
+        layer = Pool2D(kind=_TF_OPS[qualified], pool_size=pool_size, strides=strides, padding=padding)
         return LayerCall(layer=layer, inputs=Code(facts.code(inputs)), output=output, scope=scope)
 
 
@@ -93,13 +97,25 @@ def _sizes_are_parameters(call: cst.Call, site: Site) -> bool:
     return any(names_read(size) & parameters for size in sizes)
 
 
-def _four(node: cst.BaseExpression | None, what: str) -> list[int]:
+def _spatial(node: cst.BaseExpression | None, what: str) -> tuple[int, int]:
+    """ksize / strides as TF 2's pools read them (`_get_sequence`): an int or a list of 1 (both
+    spatial axes), 2 (height, width) or 4 (NHWC, batch and channel 1) ints."""
     values = tf1.literal(node, what)
-    if not (isinstance(values, list) and len(values) == 4 and all(isinstance(v, int) and not isinstance(v, bool) for v in values)):
-        raise Unsupported(f"{what} is not a literal list of four ints")
+    if isinstance(values, int):
+        values = [values]
+    if not (isinstance(values, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in values)):
+        raise Unsupported(f"{what} is not an int or a literal list of ints")
+    if any(v < 1 for v in values):
+        raise Unsupported(f"{what} {values} has an entry below 1")
+    if len(values) == 1:
+        return (values[0], values[0])
+    if len(values) == 2:
+        return (values[0], values[1])
+    if len(values) != 4:
+        raise Unsupported(f"{what} has {len(values)} entries; the pools take 1, 2 or 4")
     if values[0] != 1 or values[3] != 1:
         raise Unsupported(f"{what} pools over the batch or channel axis")
-    return values
+    return (values[1], values[2])
 
 
 class SlimPool:
