@@ -16,7 +16,8 @@ softmax or no activation; SAME / VALID; strides; non-square kernels; the ops wri
 line or over several (temporaries may be rebound: `x = conv2d(x, ...); x = relu(x)`); positional
 or keyword arguments; `tf.get_variable('weights', shape, initializer=...)` under
 `tf.variable_scope('s')` (the CIFAR-10 form; get_variable's default initializer, glorot uniform,
-is written out). Weight decay on the weights becomes `weights_regularizer=slim.l2_regularizer(s)`
+is written out; a TF initializer class passed uncalled, `initializer=tf.zeros_initializer`, is
+its call without arguments: get_variable instantiates it). Weight decay on the weights becomes `weights_regularizer=slim.l2_regularizer(s)`
 (slim puts `s * tf.nn.l2_loss(weights)` in tf.GraphKeys.REGULARIZATION_LOSSES): from
 `tf.get_variable(regularizer=slim/tf.contrib.layers l2_regularizer(s) | l1_regularizer(s) | tf.nn.l2_loss)`,
 from `tf.add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, tf.multiply(tf.nn.l2_loss(w), s))` in
@@ -45,7 +46,8 @@ folded call's defaults); another string in the file names an op under the block'
 
 Reverse (slim -> tf): `slim.conv2d(x, n, [kh, kw], scope='s', ...)` expands into `tf.name_scope`
 + two `tf.Variable`s named `weights` / `biases` + `tf.nn.conv2d` / `bias_add` / activation,
-with slim's default initializers written out (glorot uniform, zeros) and slim's padding, which
+with slim's default initializers written out (glorot uniform, zeros), an initializer class given
+uncalled read as its call (slim creates variables through get_variable), and slim's padding, which
 it takes in any letter case ('same'), spelled as tf.nn needs it ('SAME');
 `weights_regularizer=slim.l2_regularizer(s)` with a literal s > 0 becomes
 `tf.add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, tf.multiply(s, tf.nn.l2_loss(weights)))`

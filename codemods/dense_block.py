@@ -14,7 +14,8 @@ Also folds: bias by `+`, `tf.add`, `tf.nn.bias_add`, `tf.nn.xw_plus_b(x, W, b)`,
 `tf.nn.relu_layer(x, W, b)`; relu / relu6 / elu / tanh / sigmoid / softmax or none (logits:
 `activation_fn=None`); `x @ W`; `tf.Variable` under `tf.name_scope` or `tf.variable_scope`, and
 `tf.get_variable('weights', shape, initializer=...)` under `tf.variable_scope` (its default
-initializer, glorot uniform, is written out for the biases). Weight decay folds into
+initializer, glorot uniform, is written out for the biases; an initializer class passed uncalled,
+as in conv_block, is its call without arguments). Weight decay folds into
 `weights_regularizer=` as in conv_block (same readers, same refusals). Variables keep their names
 (`fc1/weights`, `fc1/biases`).
 

@@ -212,6 +212,23 @@ def initializer_args(args: dict[str, cst.BaseExpression], facts: FileFacts) -> t
     return tuple((key, facts.code(args[key])) for key in _INITIALIZER_ARGS if key in args)
 
 
+# tf.get_variable (and slim's layers, which create variables through it) instantiates an
+# initializer given as a class (`tf_inspect.isclass`), so `initializer=tf.zeros_initializer` is
+# `tf.zeros_initializer()`. TF1's initializers are classes whose arguments all have defaults;
+# slim's xavier_initializer is a function, which get_variable would call with the shape and fail.
+_INITIALIZER_CLASSES = frozenset(
+    {
+        "tensorflow.truncated_normal_initializer",
+        "tensorflow.random_normal_initializer",
+        "tensorflow.random_uniform_initializer",
+        "tensorflow.constant_initializer",
+        "tensorflow.zeros_initializer",
+        "tensorflow.ones_initializer",
+        "tensorflow.glorot_uniform_initializer",
+    }
+)
+
+
 def read_initial_value(node: cst.BaseExpression, facts: FileFacts, rank: int, what: str) -> tuple[Initializer, list[cst.BaseExpression]]:
     """`tf.truncated_normal([3, 3, 64, 128], stddev=0.1)` -> (Initializer, the shape's entries)."""
     if not isinstance(node, cst.Call):
@@ -239,12 +256,18 @@ def read_initial_value(node: cst.BaseExpression, facts: FileFacts, rank: int, wh
 
 
 def read_initializer(node: cst.BaseExpression, facts: FileFacts, what: str) -> Initializer:
-    """`tf.truncated_normal_initializer(stddev=0.1)` -> Initializer."""
-    qualified = facts.qname(node.func) if isinstance(node, cst.Call) else None
-    kind = N.TF_INITIALIZERS.get(qualified or "")
+    """`tf.truncated_normal_initializer(stddev=0.1)` -> Initializer; an initializer class passed
+    uncalled (`tf.zeros_initializer`) reads as its call without arguments."""
+    qualified = facts.qname(node.func if isinstance(node, cst.Call) else node) or ""
+    kind = N.TF_INITIALIZERS.get(qualified)
     if kind is None:
         raise Unsupported(f"{what} {facts.code(node)} is not a recognized initializer")
-    args = bind(node, SIGNATURES[qualified])
+    if isinstance(node, cst.Call):
+        args = bind(node, SIGNATURES[qualified])
+    elif qualified in _INITIALIZER_CLASSES:
+        args = {}
+    else:
+        raise Unsupported(f"{what} {facts.code(node)} is a function, not an initializer class: uncalled, it fails creating the variable")
     check_float32(args, facts, what)
     if "uniform" in args and not is_literal(args["uniform"], True):
         raise Unsupported(f"{what}: xavier_initializer(uniform=False) is not carried")
