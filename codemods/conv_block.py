@@ -12,9 +12,9 @@ After (slim):
     conv1 = slim.conv2d(input, 128, [3, 3], scope='conv1_1', weights_initializer=tf.truncated_normal_initializer(stddev=1e-1))
 
 Also folds: bias by `bias_add`, `+` or `tf.add`, or no bias; relu / relu6 / elu / tanh / sigmoid /
-softmax or no activation; SAME / VALID; strides; non-square kernels; the ops written on one
-line or over several (temporaries may be rebound: `x = conv2d(x, ...); x = relu(x)`); positional
-or keyword arguments; `tf.get_variable('weights', shape, initializer=...)` under
+softmax / leaky_relu (its default alpha, 0.2, written or not) or no activation; SAME / VALID;
+strides; non-square kernels; the ops written on one line or over several (temporaries may be
+rebound: `x = conv2d(x, ...); x = relu(x)`); positional or keyword arguments; `tf.get_variable('weights', shape, initializer=...)` under
 `tf.variable_scope('s')` (the CIFAR-10 form; get_variable's default initializer, glorot uniform,
 is written out; a TF initializer class passed uncalled, `initializer=tf.zeros_initializer`, is
 its call without arguments: get_variable instantiates it). Weight decay on the weights becomes `weights_regularizer=slim.l2_regularizer(s)`
@@ -29,7 +29,9 @@ decay goes to that collection. The variables keep their names (`conv1_1/weights`
 Refuses when: the variables are not named `weights` / `biases`; a weight, bias or intermediate
 tensor is read after the block or used twice; the block does anything else; the scope name,
 strides or padding are only known at run time; padding other than 'SAME' / 'VALID' (tf.nn.conv2d
-rejects 'same' when the graph is built: such code never ran); `data_format`/`dilations` are set;
+rejects 'same' when the graph is built: such code never ran); `tf.nn.leaky_relu(alpha=...)` with
+an alpha other than 0.2 (slim's `activation_fn=tf.nn.leaky_relu` computes 0.2; a functools.partial
+would not be expanded back); `data_format`/`dilations` are set;
 a variable is not float32 or has options slim does not carry; weight decay collected anywhere but
 REGULARIZATION_LOSSES (CIFAR-10's 'losses': the program would no longer see it), a decay factor
 of 0.0 or only known at run time (slim adds no loss for 0.0), a Keras regularizer (no halving:
@@ -103,8 +105,8 @@ class FoldConvBlock:
     def _match_layer(self, block: tf1.ScopedBlock, expression) -> tuple[Conv2D, cst.BaseExpression]:
         facts = block.facts
         activation = None
-        if isinstance(expression, cst.Call) and facts.qname(expression.func) in N.TF_ACTIVATIONS:
-            activation = N.TF_ACTIVATIONS[facts.qname(expression.func)]
+        if isinstance(expression, cst.Call) and facts.qname(expression.func) in tf1.ACTIVATION_KINDS:
+            activation = tf1.ACTIVATION_KINDS[facts.qname(expression.func)]
             expression = block.check_activation_args(expression)
 
         bias_var = None
@@ -239,8 +241,8 @@ class SlimConv:
         if "activation_fn" in args:
             if tf1.is_literal(args["activation_fn"], None):
                 activation = None
-            elif facts.qname(args["activation_fn"]) in N.TF_ACTIVATIONS:
-                activation = N.TF_ACTIVATIONS[facts.qname(args["activation_fn"])]
+            elif facts.qname(args["activation_fn"]) in tf1.ACTIVATION_KINDS:
+                activation = tf1.ACTIVATION_KINDS[facts.qname(args["activation_fn"])]
             else:
                 raise Unsupported(f"activation_fn={facts.code(args['activation_fn'])} is not a known activation")
         weights_init = Initializer("glorot_uniform")

@@ -11,13 +11,13 @@ After (slim):
                                biases_initializer=tf.constant_initializer(0.1))
 
 Also folds: bias by `+`, `tf.add`, `tf.nn.bias_add`, `tf.nn.xw_plus_b(x, W, b)`, or no bias;
-`tf.nn.relu_layer(x, W, b)`; relu / relu6 / elu / tanh / sigmoid / softmax or none (logits:
-`activation_fn=None`); `x @ W`; `tf.Variable` under `tf.name_scope` or `tf.variable_scope`, and
-`tf.get_variable('weights', shape, initializer=...)` under `tf.variable_scope` (its default
-initializer, glorot uniform, is written out for the biases; an initializer class passed uncalled,
-as in conv_block, is its call without arguments). Weight decay folds into
-`weights_regularizer=` as in conv_block (same readers, same refusals). Variables keep their names
-(`fc1/weights`, `fc1/biases`).
+`tf.nn.relu_layer(x, W, b)`; relu / relu6 / elu / tanh / sigmoid / softmax / leaky_relu (default
+alpha only, as in conv_block) or none (logits: `activation_fn=None`); `x @ W`; `tf.Variable` under
+`tf.name_scope` or `tf.variable_scope`, and `tf.get_variable('weights', shape, initializer=...)`
+under `tf.variable_scope` (its default initializer, glorot uniform, is written out for the biases;
+an initializer class passed uncalled, as in conv_block, is its call without arguments). Weight
+decay folds into `weights_regularizer=` as in conv_block (same readers, same refusals). Variables
+keep their names (`fc1/weights`, `fc1/biases`).
 
 Refuses when (the same rules as conv_block): variables not named `weights` / `biases`; a weight,
 bias or intermediate tensor read after the block or used twice; the block does anything else;
@@ -81,8 +81,8 @@ class FoldDenseBlock:
         facts = block.facts
         activation = None
         qualified = facts.qname(expression.func) if isinstance(expression, cst.Call) else None
-        if qualified in N.TF_ACTIVATIONS:
-            activation = N.TF_ACTIVATIONS[qualified]
+        if qualified in tf1.ACTIVATION_KINDS:
+            activation = tf1.ACTIVATION_KINDS[qualified]
             expression = block.check_activation_args(expression)
             qualified = facts.qname(expression.func) if isinstance(expression, cst.Call) else None
 
@@ -147,7 +147,7 @@ class FoldDenseBlock:
 
 # What a producer does to its input's rank: keeps it, or yields a known rank.
 _RANK_4_PRODUCERS = (*N.SLIM_CONV2D, *N.SLIM_MAX_POOL2D, *N.SLIM_AVG_POOL2D, N.TF_CONV2D, *N.TF_MAX_POOL, *N.TF_AVG_POOL)
-_RANK_KEEPING = (*N.SLIM_FULLY_CONNECTED, *N.SLIM_DROPOUT, N.TF_DROPOUT, *N.TF_ACTIVATIONS)
+_RANK_KEEPING = (*N.SLIM_FULLY_CONNECTED, *N.SLIM_DROPOUT, N.TF_DROPOUT, *tf1.ACTIVATION_KINDS)
 
 
 def _refuse_known_rank_other_than_2(inputs: cst.BaseExpression, site: Site) -> None:
