@@ -801,8 +801,10 @@ def _modules(layer: ir.Layer, shape: tuple[int, ...], spell: _Spelling) -> list[
         simple = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
         if layer.kind in simple:
             return [f"{nn(simple[layer.kind])}()"]
-        # Keras's last axis: the channels, dim 1 in NCHW and in a flat tensor
-        return [f"{nn('Softmax' if layer.kind == 'softmax' else 'LogSoftmax')}(dim=1)"]
+        if layer.kind in ("softmax", "log_softmax"):
+            # Keras's last axis: the channels, dim 1 in NCHW and in a flat tensor
+            return [f"{nn('Softmax' if layer.kind == 'softmax' else 'LogSoftmax')}(dim=1)"]
+        raise Unsupported(f"activation {layer.kind!r} has no PyTorch module here")
     raise Unsupported(f"{type(layer).__name__} has no PyTorch module here")
 
 
@@ -923,7 +925,9 @@ def _emit_module_class(model: Model, names: Names) -> list[cst.BaseStatement]:
         if isinstance(layer, Activation):
             if layer.kind in _TORCH_FUNCTIONS:
                 return f"{spell.ref(_TORCH_FUNCTIONS[layer.kind])}({args[0]})"
-            return f"{spell.ref(f'torch.nn.functional.{layer.kind}')}({args[0]}, dim=1)"
+            if layer.kind in ("softmax", "log_softmax"):
+                return f"{spell.ref(f'torch.nn.functional.{layer.kind}')}({args[0]}, dim=1)"
+            raise Unsupported(f"activation {layer.kind!r} has no PyTorch function here")
         if isinstance(layer, Flatten):
             return f"{spell.ref('torch.flatten')}({args[0]}, 1)"
         if isinstance(layer, GlobalAvgPool2D):

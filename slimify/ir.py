@@ -62,7 +62,9 @@ class Regularizer:
     collection: str | None = None
 
 
-ACTIVATIONS = ("relu", "relu6", "elu", "tanh", "sigmoid", "softmax", "log_softmax")
+# "relu6", "elu" and "leaky_relu" (TF's default slope, alpha 0.2) come from the TF1 dialects only:
+# the Keras and PyTorch readers never produce them, and the PyTorch emitter refuses them.
+ACTIVATIONS = ("relu", "relu6", "elu", "tanh", "sigmoid", "softmax", "log_softmax", "leaky_relu")
 
 
 @dataclass(frozen=True)
