@@ -13,8 +13,10 @@ After (slim):
 
 Also folds: bias by `bias_add`, `+` or `tf.add`, or no bias; relu / relu6 / elu / tanh / sigmoid /
 softmax / leaky_relu (its default alpha, 0.2, written or not) or no activation; SAME / VALID;
-strides; non-square kernels; the ops written on one line or over several (temporaries may be
-rebound: `x = conv2d(x, ...); x = relu(x)`); positional or keyword arguments; `tf.get_variable('weights', shape, initializer=...)` under
+strides as TF 2's conv2d reads them (an int or a list of 1, 2 or 4 ints: `1`, `[2]`, `[2, 1]` and
+`[1, 2, 1, 1]` all work; `[2, 1]` is height 2, width 1); non-square kernels; the ops written on
+one line or over several (temporaries may be rebound: `x = conv2d(x, ...); x = relu(x)`);
+positional or keyword arguments; `tf.get_variable('weights', shape, initializer=...)` under
 `tf.variable_scope('s')` (the CIFAR-10 form; get_variable's default initializer, glorot uniform,
 is written out; a TF initializer class passed uncalled, `initializer=tf.zeros_initializer`, is
 its call without arguments: get_variable instantiates it). Weight decay on the weights becomes `weights_regularizer=slim.l2_regularizer(s)`
@@ -31,7 +33,10 @@ tensor is read after the block or used twice; the block does anything else; the 
 strides or padding are only known at run time; padding other than 'SAME' / 'VALID' (tf.nn.conv2d
 rejects 'same' when the graph is built: such code never ran); `tf.nn.leaky_relu(alpha=...)` with
 an alpha other than 0.2 (slim's `activation_fn=tf.nn.leaky_relu` computes 0.2; a functools.partial
-would not be expanded back); `data_format`/`dilations` are set;
+would not be expanded back); strides that are not an int or a list of 1, 2 or 4 ints, have an
+entry below 1 (tf.nn.conv2d raises on both when the graph is built) or (4 entries) step over the
+batch or channel axis (it fails at run time); `data_format` other than NHWC; `dilations` other
+than 1 (in any of the strides' forms);
 a variable is not float32 or has options slim does not carry; weight decay collected anywhere but
 REGULARIZATION_LOSSES (CIFAR-10's 'losses': the program would no longer see it), a decay factor
 of 0.0 or only known at run time (slim adds no loss for 0.0), a Keras regularizer (no halving:
@@ -131,13 +136,11 @@ class FoldConvBlock:
             raise Unsupported(f"tf.nn.conv2d({', '.join(sorted(unknown))}=...) is not carried")
         if "data_format" in conv and not tf1.is_literal(conv["data_format"], "NHWC"):
             raise Unsupported("data_format other than NHWC is not carried")
-        if "dilations" in conv and tf1.literal(conv["dilations"], "dilations") not in ([1, 1, 1, 1], 1):
+        if "dilations" in conv and tf1.read_nhwc_sizes(conv["dilations"], "dilations", "the convolutions") != [1, 1, 1, 1]:
             raise Unsupported("dilated convolutions are not folded")
-        strides = tf1.literal(conv.get("strides"), "strides")
-        if not (isinstance(strides, list) and len(strides) == 4 and all(isinstance(s, int) for s in strides)):
-            raise Unsupported("strides are not a literal list of four ints")
+        strides = tf1.read_nhwc_sizes(conv.get("strides"), "strides", "the convolutions")
         if strides[0] != 1 or strides[3] != 1:
-            raise Unsupported("strides on the batch or channel axis")
+            raise Unsupported(f"strides {strides} step over the batch or channel axis (tf.nn.conv2d fails on them at run time)")
         padding = tf1.read_tf_padding(conv.get("padding"), "tf.nn.conv2d")
 
         expected = {kernel} | ({bias_var} if bias_var else set())

@@ -98,24 +98,11 @@ def _sizes_are_parameters(call: cst.Call, site: Site) -> bool:
 
 
 def _spatial(node: cst.BaseExpression | None, what: str) -> tuple[int, int]:
-    """ksize / strides as TF 2's pools read them (`_get_sequence`): an int or a list of 1 (both
-    spatial axes), 2 (height, width) or 4 (NHWC, batch and channel 1) ints."""
-    values = tf1.literal(node, what)
-    if isinstance(values, int):
-        values = [values]
-    if not (isinstance(values, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in values)):
-        raise Unsupported(f"{what} is not an int or a literal list of ints")
-    if any(v < 1 for v in values):
-        raise Unsupported(f"{what} {values} has an entry below 1")
-    if len(values) == 1:
-        return (values[0], values[0])
-    if len(values) == 2:
-        return (values[0], values[1])
-    if len(values) != 4:
-        raise Unsupported(f"{what} has {len(values)} entries; the pools take 1, 2 or 4")
-    if values[0] != 1 or values[3] != 1:
+    """A pool's ksize / strides as slim's (height, width); a 4-entry size must be 1 over batch and channel."""
+    batch, height, width, channel = tf1.read_nhwc_sizes(node, what, "the pools")
+    if batch != 1 or channel != 1:
         raise Unsupported(f"{what} pools over the batch or channel axis")
-    return (values[1], values[2])
+    return (height, width)
 
 
 class SlimPool:

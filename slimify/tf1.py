@@ -183,6 +183,28 @@ def read_slim_padding(node: cst.BaseExpression | None, default: str) -> str:
     raise Unsupported(f"padding {padding!r} is not 'SAME' or 'VALID' in any letter case")
 
 
+def read_nhwc_sizes(node: cst.BaseExpression | None, what: str, ops: str) -> list[int]:
+    """A literal ksize / strides / dilations of tf.nn's 2-D convs and pools as the 4 NHWC entries.
+
+    TF 2 reads all of them with `nn_ops._get_sequence`: an int or a list of 1 int (both spatial
+    axes), 2 ints (height, width; batch and channel 1) or 4 ints (NHWC, as written); any other
+    length raises when the graph is built. `ops` names who reads it, for the reason."""
+    values = literal(node, what)
+    if isinstance(values, int):
+        values = [values]
+    if not (isinstance(values, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in values)):
+        raise Unsupported(f"{what} is not an int or a literal list of ints")
+    if any(v < 1 for v in values):
+        raise Unsupported(f"{what} {values} has an entry below 1")
+    if len(values) == 1:
+        return [1, values[0], values[0], 1]
+    if len(values) == 2:
+        return [1, *values, 1]
+    if len(values) != 4:
+        raise Unsupported(f"{what} has {len(values)} entries; {ops} take 1, 2 or 4")
+    return values
+
+
 def is_literal(node: cst.BaseExpression | None, value) -> bool:
     try:
         found = literal(node)
