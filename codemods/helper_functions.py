@@ -33,8 +33,12 @@ After (slim):
 
 Each helper call is folded by running the ordinary conv_block / dense_block / pool recognizers
 on the helper's body with the call's arguments bound (literal arguments substituted, the dict
-entries as the block's variables); inline `tf.add(tf.matmul(h, weights['k']), biases['k'])`
-(optionally followed by `h = act(h)`) folds the same way. The dicts, the dict parameters and
+entries as the block's variables), so a helper's layer folds and refuses exactly as the same
+layer written inline (`tf.nn.conv2d(x, W, strides, 'SAME')` with an int, `tf.nn.max_pool2d(x,
+k, k, 'SAME')`, a `tf.nn.leaky_relu` ending, ...); inline `tf.add(tf.matmul(h, weights['k']),
+biases['k'])` (optionally followed by `h = act(h)`) folds the same way. A layer without variables
+(a pool helper, dropout, flatten) the families refuse stays as written, without a finding: the
+model around it still folds. The dicts, the dict parameters and
 arguments, and helpers nothing else calls are removed. Scopes are the layers' output names (or
 the weight dict keys when those repeat). The variables were unnamed (`Variable`, `Variable_1`,
 ... in creation order) and get slim's names (`conv1/weights`): every rename goes into the name
@@ -47,8 +51,10 @@ with a recognized initializer, or another unnamed `tf.Variable` exists in the fi
 its call (an l2 loss over `weights.values()`, a Saver list, `tf.gradients`); an entry is used
 twice (shared weights) or never; the model function is called more than once (its weights are
 shared between the calls); a dict use is not a foldable layer; a helper's layer is not foldable
-(its reason is given); `tf.global_variables_initializer()` / a Saver / a variables list is made
-before the model is called (slim's variables would not be in it).
+(the reason conv_block / dense_block give the layer written inline is given: padding 'same',
+strides of 3 entries, leaky_relu with another alpha, ...); `tf.global_variables_initializer()` /
+a Saver / a variables list is made before the model is called (slim's variables would not be in
+it).
 
 Reverse: none of its own: the slim code it writes expands back with the block families.
 """
@@ -373,7 +379,7 @@ def _fold_model_body(facts: FileFacts, model: cst.FunctionDef, dicts, helpers):
         if helper is not None:
             folded = _fold_helper_call(facts, statement, value, helper, dicts, _scope(targets, index, value, dicts, facts))
             if folded is None and reads_dicts:
-                raise Unsupported(f"line {facts.line_of(statement)}: {helper.name.value}() with dict weights is not a foldable layer")
+                raise _not_a_layer(facts, statement, helper)
             if folded is not None:
                 inlined[helper.name.value] = inlined.get(helper.name.value, 0) + 1
         elif reads_dicts:
@@ -476,9 +482,12 @@ def _imports(facts: FileFacts) -> str:
 
 def _fold_synthetic(facts: FileFacts, scope: str, variables: list[tuple[str, _Entry]], lines: list[str]):
     """Run the block families on `with name_scope(scope): <variables> <lines>`; the variables get
-    the roles weights / biases in whichever order makes a layer."""
+    the roles weights / biases in whichever order makes a layer. When no order does, raises
+    Unsupported with the families' reasons (the ones the same layer written inline gets), or
+    returns None if it is no candidate of theirs."""
     from slimify.engine import rewrite_source  # noqa: PLC0415  (the engine loads this module)
 
+    refusals: list[tuple[bool, list[str]]] = []
     for roles in itertools.permutations(("weights", "biases")[: len(variables)] if len(variables) <= 2 else ()):
         block = [f"    {local} = {_named_variable(entry, role, facts)}\n" for (local, entry), role in zip(variables, roles, strict=True)]
         header = _imports(facts) + f"with slimify_tf_.name_scope({scope!r}):\n"
@@ -487,7 +496,28 @@ def _fold_synthetic(facts: FileFacts, scope: str, variables: list[tuple[str, _En
         if len(result.rewrites) == 1 and not result.findings and isinstance(result.rewrites[0].ir, LayerCall):
             renames = tuple((entry.old_name, f"{scope}/{role}") for (_, entry), role in zip(variables, roles, strict=True))
             return result.rewrites[0].ir, renames
+        refusals.append((_roles_follow_ranks(variables, roles, facts), [f.reason for f in result.findings]))
+    # A role order the shapes contradict fails on the names given here ('biases' used as the
+    # weights): its reason would mislead, so it is shown only when no order fits the shapes.
+    fitting = [reason for follows, reasons in refusals if follows for reason in reasons]
+    reasons = list(dict.fromkeys(fitting or [reason for _, reasons in refusals for reason in reasons]))
+    if reasons:
+        raise Unsupported("; ".join(reasons))
     return None
+
+
+def _roles_follow_ranks(variables: list[tuple[str, _Entry]], roles: tuple[str, ...], facts: FileFacts) -> bool:
+    """Whether the rank-1 variables, and only they, get the role biases (a layer's weights are rank 2 or 4)."""
+    return all((role == "biases") == _is_rank_one(entry, facts) for (_, entry), role in zip(variables, roles, strict=True))
+
+
+def _is_rank_one(entry: _Entry, facts: FileFacts) -> bool:
+    try:
+        initial = tf1.bind(entry.call, tf1.SIGNATURES[N.TF_VARIABLE]).get("initial_value")
+        tf1.read_initial_value(initial, facts, 1, f"{entry.dict_name}[{entry.key!r}]")
+    except Unsupported:
+        return False
+    return True
 
 
 def _fold_helper_call(facts, statement, call: cst.Call, helper: cst.FunctionDef, dicts, scope: str | None):
@@ -540,7 +570,10 @@ def _fold_helper_call(facts, statement, call: cst.Call, helper: cst.FunctionDef,
     values = {name: cst.parse_expression(text) for name, text in literals.items()}
     lines = [facts.code(substitute_names(s, values)).strip() for s in body[:-1]]
     lines.append("slimify_out_ = " + facts.code(substitute_names(body[-1].body[0].value, values)))
-    folded = _fold_synthetic(facts, scope, variables, lines) if variables else _fold_unscoped(facts, lines)
+    try:
+        folded = _fold_synthetic(facts, scope, variables, lines) if variables else _fold_unscoped(facts, lines)
+    except Unsupported as reason:
+        raise _not_a_layer(facts, statement, helper, reason) from None
     if folded is None or folded[0].inputs.text != tensor_param:
         return None
     for _, entry in variables:
@@ -559,6 +592,11 @@ def _fold_unscoped(facts: FileFacts, lines: list[str], families: tuple[str, ...]
     if len(result.rewrites) == 1 and not result.findings and isinstance(result.rewrites[0].ir, LayerCall):
         return result.rewrites[0].ir, ()
     return None
+
+
+def _not_a_layer(facts: FileFacts, statement, helper: cst.FunctionDef, reason: Unsupported | None = None) -> Unsupported:
+    because = f": {reason}" if reason is not None else ""
+    return Unsupported(f"line {facts.line_of(statement)}: {helper.name.value}() with dict weights is not a foldable layer{because}")
 
 
 def _retarget(layer_call: LayerCall, statement: cst.SimpleStatementLine, inputs: str, facts: FileFacts) -> LayerCall:
@@ -591,13 +629,19 @@ def _fold_inline(facts: FileFacts, body, index: int, dicts, scope: str | None):
     if target is not None and following is not None and _target(following) == target and not names_read(following) & set(dicts):
         candidates.append((2, [line, facts.code(following).strip()]))
     candidates.append((1, [line]))
+    reasons: list[str] = []
     for span, lines in candidates:
-        folded = _fold_synthetic(facts, scope, variables, lines)
+        try:
+            folded = _fold_synthetic(facts, scope, variables, lines)
+        except Unsupported as reason:
+            reasons.append(str(reason))
+            continue
         if folded is not None:
             for _, entry in variables:
                 entry.used += 1
             return span, _retarget(folded[0], body[index + span - 1], folded[0].inputs.text, facts), folded[1]
-    raise Unsupported(f"line {facts.line_of(statement)}: {facts.code(value)} is not a foldable dense layer")
+    because = f": {'; '.join(dict.fromkeys(reasons))}" if reasons else ""
+    raise Unsupported(f"line {facts.line_of(statement)}: {facts.code(value)} is not a foldable dense layer{because}")
 
 
 def _assignment_line(statement, value: cst.BaseExpression, facts: FileFacts) -> str:
