@@ -14,9 +14,10 @@ random: the fixtures prove identity with keep_prob fed as 1.0, and tests/test_fo
 checks the same mask structure (zeros and x / keep_prob) for keep_prob < 1.
 
 Refuses when: TensorFlow is imported as `tensorflow.compat.v2` (its `tf.nn.dropout(x, 0.2)`
-means rate=0.2); keep_prob is passed by position under a plain `import tensorflow` and nothing in
-the file shows TF1 code (`tf.compat.v1`, `tf.placeholder`, `tf.Session`, `tf.get_variable`, ...:
-in TF2 that argument is the rate); `rate=` is given instead of keep_prob (slim would compute 1 - (1 - rate), not
+means rate=0.2); keep_prob is passed by position under a plain `import tensorflow` and the file
+calls no TF1-only function through plain `tensorflow` (`tf.placeholder`, `tf.Session`,
+`tf.get_variable`, ...: in TF2 that argument is the rate; calls through `tf.compat.v1` beside a
+plain `import tensorflow` show TF 2 code, not TF 1); `rate=` is given instead of keep_prob (slim would compute 1 - (1 - rate), not
 always the same float); `noise_shape=` or `seed=` (not carried by the IR yet); the op's name is
 looked up elsewhere in the file.
 
@@ -61,7 +62,8 @@ class FoldDropout:
             if not _keep_prob_by_keyword(call) and not tf1.evidently_tf1(call.func, facts):
                 raise Unsupported(
                     "the second argument of tf.nn.dropout is keep_prob in TensorFlow 1 but rate in TensorFlow 2, and nothing "
-                    "in this file shows it is TF1 code (tf.compat.v1, tf.placeholder, tf.Session, ...); write keep_prob= to fold it"
+                    "shows this call is TF1's (it is not spelled through tf.compat.v1, and the file calls no TF1-only function such "
+                    "as tf.placeholder or tf.Session through plain tensorflow); write keep_prob= to fold it"
                 )
             for key in ("noise_shape", "seed"):
                 if key in args and not tf1.is_literal(args[key], None):

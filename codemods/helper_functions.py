@@ -587,7 +587,7 @@ def _fold_unscoped(facts: FileFacts, lines: list[str], families: tuple[str, ...]
 
     if len(lines) != 1:
         return None
-    with tf1.snippet_of_tf1_file(tf1.file_is_tf1(facts)):  # e.g. dropout's keep_prob by position
+    with tf1.snippet_of_tf1_file(tf1.plain_tensorflow_is_tf1(facts)):  # e.g. dropout's keep_prob by position
         result = rewrite_source(_imports(facts) + lines[0] + "\n", "slim", select=families)
     if len(result.rewrites) == 1 and not result.findings and isinstance(result.rewrites[0].ir, LayerCall):
         return result.rewrites[0].ir, ()

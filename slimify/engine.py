@@ -141,7 +141,8 @@ def rewrite_source(
     positions = wrapper.resolve(PositionProvider)
     aliases = _module_aliases(module)
 
-    def qualified(node: cst.CSTNode) -> str | None:
+    def spelled(node: cst.CSTNode) -> str | None:
+        """The qualified name as the file reaches it (`tensorflow.compat.v1.nn.conv2d`)."""
         found = qualified_names.get(node)
         if found is None:
             return None
@@ -149,17 +150,21 @@ def rewrite_source(
             found = found()  # libcst resolves qualified names lazily
         for qname in found:
             if qname.source is QualifiedNameSource.IMPORT:
-                return N.canonical(qname.name)
+                return qname.name
             if qname.source is QualifiedNameSource.LOCAL:
                 head, _, rest = qname.name.partition(".")
-                if head in aliases.assigned and rest:
-                    return N.canonical(f"{aliases.assigned[head]}.{rest}")
+                if head in aliases.assigned_as and rest:
+                    return f"{aliases.assigned_as[head]}.{rest}"
         return None
+
+    def qualified(node: cst.CSTNode) -> str | None:
+        found = spelled(node)
+        return None if found is None else N.canonical(found)
 
     def line_of(node: cst.CSTNode) -> int:
         return positions[node].start.line
 
-    facts = FileFacts(path=path, module=module, qualified=qualified, line_of=line_of, position_of=positions.__getitem__)
+    facts = FileFacts(path=path, module=module, qualified=qualified, line_of=line_of, position_of=positions.__getitem__, spelled=spelled)
     planner = _Planner(facts, recognizers, emitters, target, aliases)
     module.visit(planner)
     findings = list(planner.findings)
@@ -332,6 +337,7 @@ def may_match(source: str, recognizers: Iterable[Recognizer]) -> bool:
 class _Aliases:
     imported: dict[str, tuple[str, str]] = field(default_factory=dict)  # local -> (raw module, canonical)
     assigned: dict[str, str] = field(default_factory=dict)  # local -> canonical module (`slim = tf.contrib.slim`)
+    assigned_as: dict[str, str] = field(default_factory=dict)  # local -> the module as spelled (`tensorflow.contrib.slim`)
     bound: set[str] = field(default_factory=set)  # every name bound anywhere in the file
 
 
@@ -371,8 +377,9 @@ def _module_aliases(module: cst.Module) -> _Aliases:
                 value = N.dotted(small.value)
                 head, _, rest = (value or "").partition(".")
                 if head in aliases.imported:
-                    module_name = N.canonical(f"{aliases.imported[head][0]}.{rest}" if rest else aliases.imported[head][0])
-                    aliases.assigned[small.targets[0].target.value] = module_name
+                    module_name = f"{aliases.imported[head][0]}.{rest}" if rest else aliases.imported[head][0]
+                    aliases.assigned[small.targets[0].target.value] = N.canonical(module_name)
+                    aliases.assigned_as[small.targets[0].target.value] = module_name
     return aliases
 
 

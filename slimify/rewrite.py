@@ -210,6 +210,8 @@ class FileFacts:
     qualified: Any  # callable(node) -> canonical qualified name or None
     line_of: Any  # callable(node) -> 1-based line
     position_of: Any = None  # callable(node) -> libcst CodeRange
+    # callable(node) -> the qualified name as the file reaches it, compat.v1 / v2 not folded (None: unknown)
+    spelled: Any = None
     _memos: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def memo(self, compute: Callable[[FileFacts], Any]) -> Any:
@@ -236,10 +238,11 @@ class FileFacts:
         )
 
     @cached_property
-    def _scan(self) -> tuple[set[str], Counter, list[tuple[cst.CSTNode, str]]]:
+    def _scan(self) -> tuple[set[str], Counter, list[tuple[cst.CSTNode, str]], set[str]]:
         called: set[str] = set()
         by_name: Counter = Counter()
         strings: list[tuple[cst.CSTNode, str]] = []
+        spelled: set[str] = set()
         facts = self
 
         class _Scan(cst.CSTVisitor):
@@ -247,6 +250,7 @@ class FileFacts:
                 qualified = facts.qualified(node.func)
                 if qualified:
                     called.add(qualified)
+                    spelled.add((facts.spelled(node.func) if facts.spelled else None) or qualified)
                 if isinstance(node.func, cst.Name):
                     by_name[node.func.value] += 1
                 elif isinstance(node.func, cst.Attribute):
@@ -258,7 +262,7 @@ class FileFacts:
                     strings.append((node, value))
 
         self.module.visit(_Scan())
-        return called, by_name, strings
+        return called, by_name, strings, spelled
 
     @property
     def called_names(self) -> set[str]:
@@ -273,6 +277,11 @@ class FileFacts:
     @property
     def string_literals(self) -> list[tuple[cst.CSTNode, str]]:
         return self._scan[2]
+
+    @property
+    def called_as_spelled(self) -> set[str]:
+        """Qualified names of every function called, as the file reaches them (compat.v1 not folded)."""
+        return self._scan[3]
 
 
 class Names(Protocol):

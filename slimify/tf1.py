@@ -277,7 +277,8 @@ def read_initial_value(node: cst.BaseExpression, facts: FileFacts, rank: int, wh
             if is_literal(args["value"], 0.0) or is_literal(args["value"], 0):
                 initializer = Initializer("zeros")
             return initializer, elements(args["shape"], rank, f"{what}'s shape")
-        return Initializer(kind, initializer_args(args, facts)), elements(args["shape"], rank, f"{what}'s shape")
+        initializer = Initializer(kind, _tf1_defaults_written(kind, initializer_args(args, facts)))
+        return initializer, elements(args["shape"], rank, f"{what}'s shape")
     # `tf.glorot_uniform_initializer()(shape)`: an initializer object called with the shape.
     if isinstance(node.func, cst.Call) and len(node.args) == 1 and node.args[0].keyword is None:
         initializer = read_initializer(node.func, facts, what)
@@ -299,14 +300,45 @@ def read_initializer(node: cst.BaseExpression, facts: FileFacts, what: str) -> I
     else:
         raise Unsupported(f"{what} {facts.code(node)} is a function, not an initializer class: uncalled, it fails creating the variable")
     check_float32(args, facts, what)
+    _check_defaults_agree(kind, args, node.func if isinstance(node, cst.Call) else node, facts, what)
     if "uniform" in args and not is_literal(args["uniform"], True):
         raise Unsupported(f"{what}: xavier_initializer(uniform=False) is not carried")
     if "verify_shape" in args:
         raise Unsupported(f"{what}: verify_shape= is not carried")
-    initializer = Initializer(kind, initializer_args(args, facts))
+    initializer = Initializer(kind, _tf1_defaults_written(kind, initializer_args(args, facts)))
     if kind == "constant" and (is_literal(args.get("value"), 0.0) or is_literal(args.get("value"), 0) or "value" not in args):
         return Initializer("zeros")
     return initializer
+
+
+# Defaults that differ between TF 1's initializer classes and TF 2's of the same name:
+# key -> (TF 1's, TF 2's). TF 1's random ops (`tf.random_normal`) have TF 1's.
+_DEFAULTS_BY_VERSION = {
+    "random_normal": {"stddev": ("1.0", "0.05")},
+    "random_uniform": {"minval": ("0.0", "-0.05"), "maxval": ("1.0", "0.05")},
+}
+
+
+def _check_defaults_agree(kind: str, args: dict, func: cst.BaseExpression, facts: FileFacts, what: str) -> None:
+    """Refuses a TF initializer that leaves to its default a value TF 1 and TF 2 set differently,
+    unless the call is evidently TF 1's: `tf.random_normal_initializer()` has stddev 0.05 in TF 2
+    and 1.0 in TF 1, and a rewrite of TF 2 code must not start training elsewhere (checkpoints
+    would still load, so nothing else would show it)."""
+    for key, (tf1_default, tf2_default) in _DEFAULTS_BY_VERSION.get(kind, {}).items():
+        if key not in args and not evidently_tf1(func, facts):
+            raise Unsupported(
+                f"{what} {facts.code(func)}: the default {key} is {tf1_default} in TensorFlow 1 and {tf2_default} in "
+                f"TensorFlow 2, and nothing shows this call is TF1's; write {key}= out"
+            )
+
+
+def _tf1_defaults_written(kind: str, args: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """A TF 1 initializer's arguments with the defaults TF 2 would set differently written out,
+    so the rewritten code means the same under either (slim code runs under TF 2 as well)."""
+    given = dict(args)
+    for key, (tf1_default, _) in _DEFAULTS_BY_VERSION.get(kind, {}).items():
+        given.setdefault(key, tf1_default)
+    return tuple((key, given[key]) for key in _INITIALIZER_ARGS if key in given)
 
 
 def emit_initializer(initializer: Initializer, names: Names) -> cst.Call:
@@ -459,8 +491,9 @@ class ScopedBlock:
             raise Unsupported("the activation has arguments slim does not carry")
         if "alpha" in args and not is_literal(args["alpha"], _LEAKY_RELU_ALPHA):
             raise Unsupported(
-                f"tf.nn.leaky_relu(alpha={self.facts.code(args['alpha'])}): slim's activation_fn=tf.nn.leaky_relu computes "
-                f"the default alpha={_LEAKY_RELU_ALPHA} only (a functools.partial carrying alpha is not expanded back)"
+                f"tf.nn.leaky_relu(alpha={self.facts.code(args['alpha'])}): only the literal alpha={_LEAKY_RELU_ALPHA} is folded, "
+                "the default, which slim's activation_fn=tf.nn.leaky_relu computes (a functools.partial carrying another "
+                "alpha is not expanded back)"
             )
         return self.resolve(args.get("features"))
 
@@ -799,7 +832,7 @@ def _scope_strings(facts: FileFacts) -> list[tuple[cst.CSTNode, str]]:
 
 
 # Calls that exist only in TensorFlow 1's API (TF 2 keeps them under tf.compat.v1): a file that
-# makes one is TF1 code, so its `tf.nn.dropout(x, p)` means keep_prob.
+# makes one through plain `tensorflow` runs under TF 1, so its `tf.nn.dropout(x, p)` means keep_prob.
 _TF1_ONLY = frozenset(
     {
         "tensorflow.placeholder",
@@ -823,32 +856,33 @@ _TF1_ONLY = frozenset(
 )
 
 
-# Set while a codemod folds a snippet cut from a file already known to be TF1 code (the snippet
-# alone no longer shows it).
+# Set while a codemod folds a snippet cut from a file whose plain `tensorflow` is already known
+# to be TF 1 (the snippet alone no longer shows it).
 _TF1_SOURCE: ContextVar[bool] = ContextVar("slimify_tf1_source", default=False)
 
 
 def evidently_tf1(func: cst.BaseExpression, facts: FileFacts) -> bool:
-    """Whether `func` is TensorFlow 1's API: reached through `compat.v1`, or in a file that calls
-    functions only TF 1 has. Plain `import tensorflow as tf` is TF 2 unless the file shows otherwise."""
-    if _TF1_SOURCE.get() or "compat.v1" in facts.code(func) or _imported_from(func, facts, "tensorflow.compat.v1"):
+    """Whether `func` is TensorFlow 1's API: reached through `compat.v1`, or through plain
+    `tensorflow` in a file whose plain `tensorflow` is shown to be TF 1. Plain `import tensorflow
+    as tf` is TF 2 unless the file shows otherwise; through `compat.v2` it is always TF 2."""
+    if _spelled(func, facts).startswith("tensorflow.compat.v1.") or "compat.v1" in facts.code(func):
         return True
-    return calls_tf1_only(facts)
+    return not spelled_through_tf2(func, facts) and (_TF1_SOURCE.get() or plain_tensorflow_is_tf1(facts))
 
 
-def calls_tf1_only(facts: FileFacts) -> bool:
-    """Whether the file calls a function only TensorFlow 1's API has (or tf.contrib)."""
-    return bool(_TF1_ONLY & facts.called_names) or any(name.startswith("tensorflow.contrib.") for name in facts.called_names)
+def plain_tensorflow_is_tf1(facts: FileFacts) -> bool:
+    """Whether the file calls, through plain `tensorflow` (or tf.contrib), a function only TF 1 has.
 
-
-def file_is_tf1(facts: FileFacts) -> bool:
-    """Whether the whole file is TF1 code: it calls TF1-only functions or imports `tensorflow.compat.v1`."""
-    return calls_tf1_only(facts) or any(full.startswith("tensorflow.compat.v1") for _, full in _module_imports(facts))
+    Calls through `tensorflow.compat.v1` show nothing about plain `tensorflow`: a file importing
+    both `tensorflow as tf` and `tensorflow.compat.v1 as tf1` is TF 2 code using TF 1's API
+    beside it, and its `tf.nn.dropout(x, p)` is TF 2's (p is the rate)."""
+    spelled = facts.called_as_spelled
+    return bool(_TF1_ONLY & spelled) or any(name.startswith("tensorflow.contrib.") for name in spelled)
 
 
 @contextmanager
 def snippet_of_tf1_file(is_tf1: bool) -> Iterator[None]:
-    """Fold a snippet cut from a file whose TF1-ness was established on the whole file."""
+    """Fold a snippet cut from a file whose plain `tensorflow` was shown to be TF 1 (on the whole file)."""
     token = _TF1_SOURCE.set(is_tf1)
     try:
         yield
@@ -859,33 +893,11 @@ def snippet_of_tf1_file(is_tf1: bool) -> Iterator[None]:
 def spelled_through_tf2(func: cst.BaseExpression, facts: FileFacts) -> bool:
     """Whether `func` reaches TensorFlow through `tensorflow.compat.v2` (whose APIs keep their TF2
     signatures, e.g. `tf.nn.dropout(x, rate)`), which qualified names fold onto `tensorflow`."""
-    return "compat.v2" in facts.code(func) or _imported_from(func, facts, "tensorflow.compat.v2")
+    return _spelled(func, facts).startswith("tensorflow.compat.v2.") or "compat.v2" in facts.code(func)
 
 
-def _imported_from(func: cst.BaseExpression, facts: FileFacts, module_prefix: str) -> bool:
-    """Whether the name `func` starts with is bound by a module-level import of `module_prefix`."""
-    root = func
-    while isinstance(root, cst.Attribute):
-        root = root.value
-    if not isinstance(root, cst.Name):
-        return False
-    return any(bound == root.value and full.startswith(module_prefix) for bound, full in _module_imports(facts))
-
-
-def _module_imports(facts: FileFacts) -> Iterator[tuple[str, str]]:
-    """(name bound, full dotted name imported) for each module-level import of the file."""
-    for statement in facts.module.body:
-        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
-            if isinstance(small, cst.Import):
-                for alias in small.names:
-                    yield alias.evaluated_alias or alias.evaluated_name.split(".")[0], alias.evaluated_name
-            elif isinstance(small, cst.ImportFrom) and small.module is not None:
-                module = facts.code(small.module)
-                if isinstance(small.names, cst.ImportStar):
-                    yield "*", f"{module}.*"
-                    continue
-                for alias in small.names:
-                    yield alias.evaluated_alias or alias.evaluated_name, f"{module}.{alias.evaluated_name}"
+def _spelled(node: cst.BaseExpression, facts: FileFacts) -> str:
+    return ((facts.spelled or facts.qualified)(node)) or ""
 
 
 def refuse_arg_scope(site: Site) -> None:
