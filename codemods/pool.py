@@ -82,6 +82,12 @@ class FoldPool:
             raise Unsupported("data_format other than NHWC is not carried")
         pool_size = _spatial(args.get("ksize"), "ksize")
         strides = _spatial(args.get("strides"), "strides")
+        if qualified in _ANY_RANK and _rank_left_open(args.get("ksize")) and not tf1.evidently_tf1(call.func, facts):
+            raise Unsupported(
+                f"{qualified.replace('tensorflow.', 'tf.')} with a ksize of one entry pools over any number of dimensions in "
+                "TensorFlow 2 (slim's pool takes 4-D input only) and nothing shows this call is TF1's; write ksize=[1, k, k, 1] "
+                "or use tf.nn.max_pool2d / avg_pool2d"
+            )
         padding = tf1.read_tf_padding(args.get("padding"), qualified.replace("tensorflow.", "tf."))
         scope = tf1.op_name_as_scope(args.get("name"), facts)
         layer = Pool2D(kind=_TF_OPS[qualified], pool_size=pool_size, strides=strides, padding=padding)
@@ -95,6 +101,17 @@ def _sizes_are_parameters(call: cst.Call, site: Site) -> bool:
     parameters = {p.name.value for p in (*function.params.posonly_params, *function.params.params, *function.params.kwonly_params)}
     sizes = [a.value for a in call.args if a.keyword is None or a.keyword.value in ("ksize", "strides", "padding")][1:]
     return any(names_read(size) & parameters for size in sizes)
+
+
+# TF 2's tf.nn.max_pool / avg_pool pool an input of any rank (1-D, 2-D, 3-D); TF 1's (and
+# compat.v1's) are 2-D only, as are the *_pool2d ops. A ksize of 2 or 4 entries fits a 4-D input
+# only, so it pins the rank; an int or one entry does not.
+_ANY_RANK = ("tensorflow.nn.max_pool", "tensorflow.nn.avg_pool")
+
+
+def _rank_left_open(ksize: cst.BaseExpression | None) -> bool:
+    values = tf1.literal(ksize, "ksize")
+    return isinstance(values, int) or len(values) == 1
 
 
 def _spatial(node: cst.BaseExpression | None, what: str) -> tuple[int, int]:
