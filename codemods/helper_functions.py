@@ -492,7 +492,8 @@ def _fold_synthetic(facts: FileFacts, scope: str, variables: list[tuple[str, _En
         block = [f"    {local} = {_named_variable(entry, role, facts)}\n" for (local, entry), role in zip(variables, roles, strict=True)]
         header = _imports(facts) + f"with slimify_tf_.name_scope({scope!r}):\n"
         source = header + "".join(block) + "".join(f"    {line}\n" for line in lines)
-        result = rewrite_source(source, "slim", select=_BLOCK_FAMILIES)
+        with tf1.snippet_of_tf1_file(tf1.plain_tensorflow_is_tf1(facts)):  # e.g. an initializer's TF 1 defaults
+            result = rewrite_source(source, "slim", select=_BLOCK_FAMILIES)
         if len(result.rewrites) == 1 and not result.findings and isinstance(result.rewrites[0].ir, LayerCall):
             renames = tuple((entry.old_name, f"{scope}/{role}") for (_, entry), role in zip(variables, roles, strict=True))
             return result.rewrites[0].ir, renames

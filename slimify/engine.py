@@ -141,25 +141,35 @@ def rewrite_source(
     positions = wrapper.resolve(PositionProvider)
     aliases = _module_aliases(module)
 
-    def spelled(node: cst.CSTNode) -> str | None:
-        """The qualified name as the file reaches it (`tensorflow.compat.v1.nn.conv2d`)."""
+    def reached_as(node: cst.CSTNode) -> set[str]:
+        """Every qualified name the node may have, as the file reaches it: more than one when the
+        name is bound several ways (`import tensorflow.compat.v1 as tf` and `import tensorflow as
+        tf`, or `tf = tf.compat.v1`)."""
         found = qualified_names.get(node)
         if found is None:
-            return None
+            return set()
         if not isinstance(found, (set, frozenset)):
             found = found()  # libcst resolves qualified names lazily
+        candidates = set()
         for qname in found:
             if qname.source is QualifiedNameSource.IMPORT:
-                return qname.name
-            if qname.source is QualifiedNameSource.LOCAL:
+                candidates.add(qname.name)
+            elif qname.source is QualifiedNameSource.LOCAL:
                 head, _, rest = qname.name.partition(".")
                 if head in aliases.assigned_as and rest:
-                    return f"{aliases.assigned_as[head]}.{rest}"
-        return None
+                    candidates.add(f"{aliases.assigned_as[head]}.{rest}")
+        return candidates
+
+    def spelled(node: cst.CSTNode) -> str | None:
+        """The qualified name as the file reaches it (`tensorflow.compat.v1.nn.conv2d`); None when
+        it is bound several ways, so which one a call sees is not known here."""
+        candidates = reached_as(node)
+        return candidates.pop() if len(candidates) == 1 else None
 
     def qualified(node: cst.CSTNode) -> str | None:
-        found = spelled(node)
-        return None if found is None else N.canonical(found)
+        """The canonical qualified name; None when the ways it is bound name different APIs."""
+        candidates = {N.canonical(name) for name in reached_as(node)}
+        return candidates.pop() if len(candidates) == 1 else None
 
     def line_of(node: cst.CSTNode) -> int:
         return positions[node].start.line

@@ -250,7 +250,9 @@ class FileFacts:
                 qualified = facts.qualified(node.func)
                 if qualified:
                     called.add(qualified)
-                    spelled.add((facts.spelled(node.func) if facts.spelled else None) or qualified)
+                    as_spelled = facts.spelled(node.func) if facts.spelled else qualified
+                    if as_spelled:  # None: bound several ways, it shows nothing
+                        spelled.add(as_spelled)
                 if isinstance(node.func, cst.Name):
                     by_name[node.func.value] += 1
                 elif isinstance(node.func, cst.Attribute):

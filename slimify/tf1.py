@@ -865,9 +865,10 @@ def evidently_tf1(func: cst.BaseExpression, facts: FileFacts) -> bool:
     """Whether `func` is TensorFlow 1's API: reached through `compat.v1`, or through plain
     `tensorflow` in a file whose plain `tensorflow` is shown to be TF 1. Plain `import tensorflow
     as tf` is TF 2 unless the file shows otherwise; through `compat.v2` it is always TF 2."""
-    if _spelled(func, facts).startswith("tensorflow.compat.v1.") or "compat.v1" in facts.code(func):
-        return True
-    return not spelled_through_tf2(func, facts) and (_TF1_SOURCE.get() or plain_tensorflow_is_tf1(facts))
+    version = _compat_version(func, facts)
+    if version is not None:
+        return version == "v1"
+    return _TF1_SOURCE.get() or plain_tensorflow_is_tf1(facts)
 
 
 def plain_tensorflow_is_tf1(facts: FileFacts) -> bool:
@@ -875,9 +876,31 @@ def plain_tensorflow_is_tf1(facts: FileFacts) -> bool:
 
     Calls through `tensorflow.compat.v1` show nothing about plain `tensorflow`: a file importing
     both `tensorflow as tf` and `tensorflow.compat.v1 as tf1` is TF 2 code using TF 1's API
-    beside it, and its `tf.nn.dropout(x, p)` is TF 2's (p is the rate)."""
+    beside it, and its `tf.nn.dropout(x, p)` is TF 2's (p is the rate). Nor does a file that
+    checks which TensorFlow it runs under (`tf.__version__`, `hasattr(tf, ...)`): it is written
+    for both, its TF1-only calls guarded."""
     spelled = facts.called_as_spelled
-    return bool(_TF1_ONLY & spelled) or any(name.startswith("tensorflow.contrib.") for name in spelled)
+    calls_tf1_only = bool(_TF1_ONLY & spelled) or any(name.startswith("tensorflow.contrib.") for name in spelled)
+    return calls_tf1_only and not facts.memo(_checks_tensorflow_version)
+
+
+def _checks_tensorflow_version(facts: FileFacts) -> bool:
+    """Whether the file reads TensorFlow's version or asks it whether it has an attribute."""
+    found = False
+
+    class _Checks(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            nonlocal found
+            if node.attr.value in ("__version__", "VERSION") and (facts.qname(node) or "").startswith("tensorflow."):
+                found = True
+
+        def visit_Call(self, node: cst.Call) -> None:
+            nonlocal found
+            if isinstance(node.func, cst.Name) and node.func.value == "hasattr" and node.args:
+                found = found or (facts.qname(node.args[0].value) or "") == "tensorflow"
+
+    facts.module.visit(_Checks())
+    return found
 
 
 @contextmanager
@@ -893,11 +916,17 @@ def snippet_of_tf1_file(is_tf1: bool) -> Iterator[None]:
 def spelled_through_tf2(func: cst.BaseExpression, facts: FileFacts) -> bool:
     """Whether `func` reaches TensorFlow through `tensorflow.compat.v2` (whose APIs keep their TF2
     signatures, e.g. `tf.nn.dropout(x, rate)`), which qualified names fold onto `tensorflow`."""
-    return _spelled(func, facts).startswith("tensorflow.compat.v2.") or "compat.v2" in facts.code(func)
+    return _compat_version(func, facts) == "v2"
 
 
-def _spelled(node: cst.BaseExpression, facts: FileFacts) -> str:
-    return ((facts.spelled or facts.qualified)(node)) or ""
+def _compat_version(func: cst.BaseExpression, facts: FileFacts) -> str | None:
+    """'v1' / 'v2' when `func` reaches TensorFlow through compat.v1 / compat.v2, else None. The
+    innermost counts: `tf.compat.v2.x` through `import tensorflow.compat.v1 as tf` is TF 2's."""
+    for text in ((facts.spelled or facts.qualified)(func) or "", facts.code(func)):
+        v1, v2 = text.rfind("compat.v1"), text.rfind("compat.v2")
+        if v1 != v2:  # both -1 when neither
+            return "v1" if v1 > v2 else "v2"
+    return None
 
 
 def refuse_arg_scope(site: Site) -> None:
