@@ -184,8 +184,18 @@ TORCH_FLATTEN = "torch.flatten"
 TORCH_CAT = ("torch.cat", "torch.concat", "torch.concatenate")
 
 
+# Functions TF 2 moved under tf.random with a new name, keeping TF 1's signature and defaults
+# (TF 1.13+ has both spellings).
+_CANONICAL_FUNCTIONS = {
+    "tensorflow.random.normal": "tensorflow.random_normal",
+    "tensorflow.random.uniform": "tensorflow.random_uniform",
+}
+
+
 def canonical(qualified_name: str) -> str:
     """Fold the spellings of one API onto one name."""
+    if qualified_name in _CANONICAL_FUNCTIONS:
+        return _CANONICAL_FUNCTIONS[qualified_name]
     for prefix, replacement in _CANONICAL_PREFIXES:
         if qualified_name.startswith(prefix):
             return canonical(replacement + qualified_name[len(prefix) :])
