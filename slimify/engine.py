@@ -156,8 +156,8 @@ def rewrite_source(
                 candidates.add(qname.name)
             elif qname.source is QualifiedNameSource.LOCAL:
                 head, _, rest = qname.name.partition(".")
-                if head in aliases.assigned_as and rest:
-                    candidates.add(f"{aliases.assigned_as[head]}.{rest}")
+                if head in aliases.assigned and rest:
+                    candidates.add(f"{aliases.assigned[head][0]}.{rest}")
         return candidates
 
     def spelled(node: cst.CSTNode) -> str | None:
@@ -174,7 +174,7 @@ def rewrite_source(
     def line_of(node: cst.CSTNode) -> int:
         return positions[node].start.line
 
-    facts = FileFacts(path=path, module=module, qualified=qualified, line_of=line_of, position_of=positions.__getitem__, spelled=spelled)
+    facts = FileFacts(path=path, module=module, qualified=qualified, spelled=spelled, line_of=line_of, position_of=positions.__getitem__)
     planner = _Planner(facts, recognizers, emitters, target, aliases)
     module.visit(planner)
     findings = list(planner.findings)
@@ -346,8 +346,7 @@ def may_match(source: str, recognizers: Iterable[Recognizer]) -> bool:
 @dataclass
 class _Aliases:
     imported: dict[str, tuple[str, str]] = field(default_factory=dict)  # local -> (raw module, canonical)
-    assigned: dict[str, str] = field(default_factory=dict)  # local -> canonical module (`slim = tf.contrib.slim`)
-    assigned_as: dict[str, str] = field(default_factory=dict)  # local -> the module as spelled (`tensorflow.contrib.slim`)
+    assigned: dict[str, tuple[str, str]] = field(default_factory=dict)  # local -> (raw module, canonical): `slim = tf.contrib.slim`
     bound: set[str] = field(default_factory=set)  # every name bound anywhere in the file
 
 
@@ -388,8 +387,7 @@ def _module_aliases(module: cst.Module) -> _Aliases:
                 head, _, rest = (value or "").partition(".")
                 if head in aliases.imported:
                     module_name = f"{aliases.imported[head][0]}.{rest}" if rest else aliases.imported[head][0]
-                    aliases.assigned[small.targets[0].target.value] = N.canonical(module_name)
-                    aliases.assigned_as[small.targets[0].target.value] = module_name
+                    aliases.assigned[small.targets[0].target.value] = (module_name, N.canonical(module_name))
     return aliases
 
 
@@ -444,7 +442,7 @@ class _Speller:
         candidates = []
         for local, (raw, canon) in self._aliases.imported.items():
             candidates.append((local, raw, canon))
-        for local, canon in self._aliases.assigned.items():
+        for local, (_, canon) in self._aliases.assigned.items():
             candidates.append((local, canon, canon))
         matches = [
             (local, raw, canon) for local, raw, canon in candidates if qualified_name == canon or qualified_name.startswith(canon + ".")

@@ -208,10 +208,10 @@ class FileFacts:
     path: str
     module: cst.Module
     qualified: Any  # callable(node) -> canonical qualified name or None
+    # callable(node) -> the qualified name as the file reaches it, compat.v1 / v2 not folded (None: unknown)
+    spelled: Any
     line_of: Any  # callable(node) -> 1-based line
     position_of: Any = None  # callable(node) -> libcst CodeRange
-    # callable(node) -> the qualified name as the file reaches it, compat.v1 / v2 not folded (None: unknown)
-    spelled: Any = None
     _memos: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def memo(self, compute: Callable[[FileFacts], Any]) -> Any:
@@ -250,7 +250,7 @@ class FileFacts:
                 qualified = facts.qualified(node.func)
                 if qualified:
                     called.add(qualified)
-                    as_spelled = facts.spelled(node.func) if facts.spelled else qualified
+                    as_spelled = facts.spelled(node.func)
                     if as_spelled:  # None: bound several ways, it shows nothing
                         spelled.add(as_spelled)
                 if isinstance(node.func, cst.Name):

@@ -922,7 +922,7 @@ def spelled_through_tf2(func: cst.BaseExpression, facts: FileFacts) -> bool:
 def _compat_version(func: cst.BaseExpression, facts: FileFacts) -> str | None:
     """'v1' / 'v2' when `func` reaches TensorFlow through compat.v1 / compat.v2, else None. The
     innermost counts: `tf.compat.v2.x` through `import tensorflow.compat.v1 as tf` is TF 2's."""
-    for text in ((facts.spelled or facts.qualified)(func) or "", facts.code(func)):
+    for text in (facts.spelled(func) or "", facts.code(func)):
         v1, v2 = text.rfind("compat.v1"), text.rfind("compat.v2")
         if v1 != v2:  # both -1 when neither
             return "v1" if v1 > v2 else "v2"
