@@ -79,15 +79,6 @@ from slimify.tf1 import Unsupported
 
 FAMILY = "conv_block"
 
-_SLIM_NOT_CARRIED = (
-    "normalizer_fn",
-    "normalizer_params",
-    "biases_regularizer",
-    "reuse",
-    "variables_collections",
-    "outputs_collections",
-)
-
 
 class FoldConvBlock:
     """tf -> IR: `with tf.name_scope(...)` / `with tf.variable_scope(...)` holding a variable-backed
@@ -110,8 +101,8 @@ class FoldConvBlock:
     def _match_layer(self, block: tf1.ScopedBlock, expression) -> tuple[Conv2D, cst.BaseExpression]:
         facts = block.facts
         activation = None
-        if isinstance(expression, cst.Call) and facts.qname(expression.func) in tf1.ACTIVATION_KINDS:
-            activation = tf1.ACTIVATION_KINDS[facts.qname(expression.func)]
+        if isinstance(expression, cst.Call) and facts.qname(expression.func) in N.TF_ACTIVATIONS:
+            activation = N.TF_ACTIVATIONS[facts.qname(expression.func)]
             expression = block.check_activation_args(expression)
 
         bias_var = None
@@ -212,19 +203,12 @@ class SlimConv:
         tf1.refuse_arg_scope(site)
         tf1.refuse_variable_reuse(site)  # tf.Variable would not reuse what slim's get_variable shares
         args = tf1.bind(call, tf1.SIGNATURES["tf_slim.conv2d"])
-        for key in args:
-            if key in _SLIM_NOT_CARRIED:
-                raise Unsupported(f"{key}= is not expanded yet")
+        common = tf1.read_slim_layer_args(args, facts)
         if "data_format" in args and not (tf1.is_literal(args["data_format"], "NHWC") or tf1.is_literal(args["data_format"], None)):
             raise Unsupported("data_format other than NHWC is not carried")
         if "rate" in args and not tf1.is_literal(args["rate"], 1):
             raise Unsupported("dilated convolutions (rate=) are not expanded yet")
-        if "scope" not in args:
-            raise Unsupported("no scope=: slim names the variables by call order ('Conv', 'Conv_1', ...)")
-        scope = tf1.literal(args["scope"], "the scope name")
-        if not isinstance(scope, str):
-            raise Unsupported("the scope name is only known at run time")
-        tf1.check_slim_placement(site, scope, args["scope"])
+        tf1.check_slim_placement(site, common.scope, args["scope"])
         kernel = args["kernel_size"]
         if isinstance(kernel, (cst.List, cst.Tuple)):
             kh, kw = tf1.elements(kernel, 2, "kernel_size")
@@ -240,26 +224,6 @@ class SlimConv:
         else:
             raise Unsupported("stride is only known at run time")
         padding = tf1.read_slim_padding(args.get("padding"), "SAME")
-        activation = "relu"
-        if "activation_fn" in args:
-            if tf1.is_literal(args["activation_fn"], None):
-                activation = None
-            elif facts.qname(args["activation_fn"]) in tf1.ACTIVATION_KINDS:
-                activation = tf1.ACTIVATION_KINDS[facts.qname(args["activation_fn"])]
-            else:
-                raise Unsupported(f"activation_fn={facts.code(args['activation_fn'])} is not a known activation")
-        weights_init = Initializer("glorot_uniform")
-        if "weights_initializer" in args:
-            weights_init = tf1.read_initializer(args["weights_initializer"], facts, "weights_initializer")
-        use_bias, bias_init = True, Initializer("zeros")
-        if "biases_initializer" in args:
-            if tf1.is_literal(args["biases_initializer"], None):
-                use_bias, bias_init = False, None
-            else:
-                bias_init = tf1.read_initializer(args["biases_initializer"], facts, "biases_initializer")
-        trainable = tf1.literal(args["trainable"], "trainable=") if "trainable" in args else True
-        if not isinstance(trainable, bool):
-            raise Unsupported("trainable= is only known at run time")
         inputs = args["inputs"]
         if not isinstance(inputs, (cst.Name, cst.Attribute, cst.Subscript)):
             raise Unsupported("the input is an expression; expanding would evaluate it twice")
@@ -268,14 +232,14 @@ class SlimConv:
             kernel_size=kernel_size,
             strides=strides,
             padding=padding,
-            activation=activation,
-            use_bias=use_bias,
-            weights_initializer=weights_init,
-            bias_initializer=bias_init,
-            weights_regularizer=tf1.read_slim_weights_regularizer(args, facts),
-            trainable=trainable,
+            activation=common.activation,
+            use_bias=common.use_bias,
+            weights_initializer=common.weights_initializer,
+            bias_initializer=common.bias_initializer,
+            weights_regularizer=common.weights_regularizer,
+            trainable=common.trainable,
         )
-        return LayerCall(layer=layer, inputs=Code(facts.code(inputs)), output=output, scope=scope)
+        return LayerCall(layer=layer, inputs=Code(facts.code(inputs)), output=output, scope=common.scope)
 
 
 class SlimConvEmitter:
@@ -297,19 +261,7 @@ class SlimConvEmitter:
             args.append(tf1.keyword("stride", tf1.expression(stride) if isinstance(stride, int) else tf1.int_list(stride)))
         if layer.padding != "SAME":
             args.append(tf1.keyword("padding", tf1.string(layer.padding)))
-        if layer.activation != "relu":
-            activation = cst.Name("None") if layer.activation is None else names.ref(tf1.ACTIVATION_FUNCTIONS[layer.activation])
-            args.append(tf1.keyword("activation_fn", activation))
-        if layer.weights_initializer not in (None, Initializer("glorot_uniform")):
-            args.append(tf1.keyword("weights_initializer", tf1.emit_initializer(layer.weights_initializer, names)))
-        if layer.weights_regularizer is not None:
-            args.append(tf1.keyword("weights_regularizer", tf1.emit_slim_regularizer(layer.weights_regularizer, names)))
-        if not layer.use_bias:
-            args.append(tf1.keyword("biases_initializer", cst.Name("None")))
-        elif layer.bias_initializer not in (None, Initializer("zeros")):
-            args.append(tf1.keyword("biases_initializer", tf1.emit_initializer(layer.bias_initializer, names)))
-        if not layer.trainable:
-            args.append(tf1.keyword("trainable", cst.Name("False")))
+        args += tf1.slim_layer_keywords(layer, names)
         value = cst.Call(func=names.ref("tf_slim.conv2d"), args=tf1.commas(args))
         return [tf1.assign_or_return(call.output, value)]
 

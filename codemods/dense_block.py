@@ -81,8 +81,8 @@ class FoldDenseBlock:
         facts = block.facts
         activation = None
         qualified = facts.qname(expression.func) if isinstance(expression, cst.Call) else None
-        if qualified in tf1.ACTIVATION_KINDS:
-            activation = tf1.ACTIVATION_KINDS[qualified]
+        if qualified in N.TF_ACTIVATIONS:
+            activation = N.TF_ACTIVATIONS[qualified]
             expression = block.check_activation_args(expression)
             qualified = facts.qname(expression.func) if isinstance(expression, cst.Call) else None
 
@@ -147,7 +147,7 @@ class FoldDenseBlock:
 
 # What a producer does to its input's rank: keeps it, or yields a known rank.
 _RANK_4_PRODUCERS = (*N.SLIM_CONV2D, *N.SLIM_MAX_POOL2D, *N.SLIM_AVG_POOL2D, N.TF_CONV2D, *N.TF_MAX_POOL, *N.TF_AVG_POOL)
-_RANK_KEEPING = (*N.SLIM_FULLY_CONNECTED, *N.SLIM_DROPOUT, N.TF_DROPOUT, *tf1.ACTIVATION_KINDS)
+_RANK_KEEPING = (*N.SLIM_FULLY_CONNECTED, *N.SLIM_DROPOUT, N.TF_DROPOUT, *N.TF_ACTIVATIONS)
 
 
 def _refuse_known_rank_other_than_2(inputs: cst.BaseExpression, site: Site) -> None:

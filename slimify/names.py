@@ -67,6 +67,7 @@ REGULARIZATION_LOSSES_KEY = "regularization_losses"  # the string tf.GraphKeys.R
 TF_L2_LOSS = "tensorflow.nn.l2_loss"
 TF_MULTIPLY = "tensorflow.multiply"
 TF_PLACEHOLDER = "tensorflow.placeholder"
+TF_LEAKY_RELU = "tensorflow.nn.leaky_relu"
 TF_ACTIVATIONS = {
     "tensorflow.nn.relu": "relu",
     "tensorflow.nn.relu6": "relu6",
@@ -76,6 +77,8 @@ TF_ACTIVATIONS = {
     "tensorflow.nn.sigmoid": "sigmoid",
     "tensorflow.sigmoid": "sigmoid",
     "tensorflow.nn.softmax": "softmax",
+    # TF's default slope (alpha 0.2) only: tf1.ScopedBlock.check_activation_args refuses another.
+    TF_LEAKY_RELU: "leaky_relu",
 }
 # The op that creates a variable's first value, by initializer kind (see ir.INITIALIZER_KINDS).
 TF_INITIAL_VALUE_OPS = {

@@ -92,12 +92,8 @@ SIGNATURES["tensorflow.nn.avg_pool2d"] = SIGNATURES["tensorflow.nn.avg_pool"]
 # Initializer arguments that carry meaning (dtype and name are checked, not carried).
 _INITIALIZER_ARGS = ("mean", "stddev", "seed", "minval", "maxval", "value")
 
-TF_LEAKY_RELU = "tensorflow.nn.leaky_relu"
 # leaky_relu's default slope: `activation_fn=tf.nn.leaky_relu` computes it, and only it.
 _LEAKY_RELU_ALPHA = 0.2
-
-# The TF activation functions a block may end in or slim's activation_fn may name -> activation kind.
-ACTIVATION_KINDS = {**N.TF_ACTIVATIONS, TF_LEAKY_RELU: "leaky_relu"}
 
 # Activation kind -> the TF function that computes it.
 ACTIVATION_FUNCTIONS = {
@@ -107,7 +103,7 @@ ACTIVATION_FUNCTIONS = {
     "tanh": "tensorflow.nn.tanh",
     "sigmoid": "tensorflow.nn.sigmoid",
     "softmax": "tensorflow.nn.softmax",
-    "leaky_relu": TF_LEAKY_RELU,
+    "leaky_relu": N.TF_LEAKY_RELU,
 }
 
 # Initializer kind -> (TF1 op drawing a value of a shape, initializer object for slim).
@@ -481,7 +477,7 @@ class ScopedBlock:
 
     def check_activation_args(self, call: cst.Call) -> cst.BaseExpression:
         """An activation call's input; refuses arguments slim would not keep."""
-        leaky = self.facts.qname(call.func) == TF_LEAKY_RELU
+        leaky = self.facts.qname(call.func) == N.TF_LEAKY_RELU
         carried = ("features", "alpha", "name") if leaky else ("features", "name")
         args = bind(call, carried)
         name = args.get("name")
@@ -1097,8 +1093,8 @@ def read_slim_layer_args(args: dict[str, cst.BaseExpression], facts: FileFacts) 
     if "activation_fn" in args:
         if is_literal(args["activation_fn"], None):
             activation = None
-        elif facts.qname(args["activation_fn"]) in ACTIVATION_KINDS:
-            activation = ACTIVATION_KINDS[facts.qname(args["activation_fn"])]
+        elif facts.qname(args["activation_fn"]) in N.TF_ACTIVATIONS:
+            activation = N.TF_ACTIVATIONS[facts.qname(args["activation_fn"])]
         else:
             raise Unsupported(f"activation_fn={facts.code(args['activation_fn'])} is not a known activation")
     weights_init = Initializer("glorot_uniform")
