@@ -88,7 +88,8 @@ def compare_models(
     shapes = [tuple(s) for s in input_shapes]
     if len(shapes) < 2 or any(len(s) != 4 or s[0] < 2 for s in shapes):
         raise ValueError("need at least two NHWC input shapes, each with a batch of at least 2")
-    import torch  # noqa: PLC0415  (optional extras, imported on demand)
+    # Imported first, on demand: a missing torch must not read as the original model failing.
+    import torch  # noqa: F401, PLC0415
 
     model_ir = model_ir or model_ir_of(before, entry, direction)
     source_framework = direction.split("->")[0]
@@ -110,9 +111,8 @@ def compare_models(
     port_weights(model_ir, source, target, direction=direction, input_shape=shapes[0][1:])
     worst = 0.0
     for x in inputs:
-        expected = np.asarray(keras_model(x, training=False), dtype=np.float32)
-        with torch.no_grad():
-            got = torch_model(torch.from_numpy(x.transpose(0, 3, 1, 2).copy())).numpy()
+        expected = np.asarray(_infer(keras_model, x, "keras"), dtype=np.float32)
+        got = _infer(torch_model, x, "torch").numpy()
         if got.ndim == 4:
             got = got.transpose(0, 2, 3, 1)
         if expected.shape != got.shape:
@@ -125,23 +125,25 @@ def compare_models(
     return ModelComparison(True, worst, f"outputs agree: max abs diff {worst:.3g}", shapes)
 
 
-def _shapes_it_runs(model, shapes: list[tuple[int, ...]], framework: str) -> list[tuple[int, ...]]:
-    """Run the source model alone on zeros (NHWC, or NCHW for PyTorch), in inference mode; the
-    shapes to compare on. The first must run; a later one it rejects becomes the first size
-    with its own batch."""
+def _infer(model, x: np.ndarray, framework: str):
+    """The model called on the NHWC input `x` in inference mode (a PyTorch model gets it as NCHW)."""
+    if framework == "keras":
+        return model(x, training=False)
     import torch  # noqa: PLC0415
 
+    with torch.no_grad():
+        return model(torch.from_numpy(x.transpose(0, 3, 1, 2).copy()))
+
+
+def _shapes_it_runs(model, shapes: list[tuple[int, ...]], framework: str) -> list[tuple[int, ...]]:
+    """Run the source model alone on zeros, in inference mode; the shapes to compare on. The
+    first must run; a later one it rejects becomes the first size with its own batch."""
     if framework == "torch":
         model.eval()
     runs = []
     for index, shape in enumerate(shapes):
-        x = np.zeros(shape, dtype=np.float32)
         try:
-            if framework == "keras":
-                model(x, training=False)
-            else:
-                with torch.no_grad():
-                    model(torch.from_numpy(x.transpose(0, 3, 1, 2).copy()))
+            _infer(model, np.zeros(shape, dtype=np.float32), framework)
         except Exception:
             if index == 0:
                 raise
