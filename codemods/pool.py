@@ -82,13 +82,14 @@ class FoldPool:
             raise Unsupported("data_format other than NHWC is not carried")
         pool_size = _spatial(args.get("ksize"), "ksize")
         strides = _spatial(args.get("strides"), "strides")
+        op = qualified.replace("tensorflow.", "tf.")
         if qualified in _ANY_RANK and _rank_left_open(args.get("ksize")) and not tf1.evidently_tf1(call.func, facts):
             raise Unsupported(
-                f"{qualified.replace('tensorflow.', 'tf.')} with a ksize of one entry pools over any number of dimensions in "
+                f"{op} with a ksize of one entry pools over any number of dimensions in "
                 "TensorFlow 2 (slim's pool takes 4-D input only) and nothing shows this call is TF1's; write ksize=[1, k, k, 1] "
                 "or use tf.nn.max_pool2d / avg_pool2d"
             )
-        padding = tf1.read_tf_padding(args.get("padding"), qualified.replace("tensorflow.", "tf."))
+        padding = tf1.read_tf_padding(args.get("padding"), op)
         scope = tf1.op_name_as_scope(args.get("name"), facts)
         layer = Pool2D(kind=_TF_OPS[qualified], pool_size=pool_size, strides=strides, padding=padding)
         return LayerCall(layer=layer, inputs=Code(facts.code(inputs)), output=output, scope=scope)

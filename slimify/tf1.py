@@ -285,7 +285,8 @@ def read_initial_value(node: cst.BaseExpression, facts: FileFacts, rank: int, wh
 def read_initializer(node: cst.BaseExpression, facts: FileFacts, what: str) -> Initializer:
     """`tf.truncated_normal_initializer(stddev=0.1)` -> Initializer; an initializer class passed
     uncalled (`tf.zeros_initializer`) reads as its call without arguments."""
-    qualified = facts.qname(node.func if isinstance(node, cst.Call) else node) or ""
+    func = node.func if isinstance(node, cst.Call) else node
+    qualified = facts.qname(func) or ""
     kind = N.TF_INITIALIZERS.get(qualified)
     if kind is None:
         raise Unsupported(f"{what} {facts.code(node)} is not a recognized initializer")
@@ -296,7 +297,7 @@ def read_initializer(node: cst.BaseExpression, facts: FileFacts, what: str) -> I
     else:
         raise Unsupported(f"{what} {facts.code(node)} is a function, not an initializer class: uncalled, it fails creating the variable")
     check_float32(args, facts, what)
-    _check_defaults_agree(kind, args, node.func if isinstance(node, cst.Call) else node, facts, what)
+    _check_defaults_agree(kind, args, func, facts, what)
     if "uniform" in args and not is_literal(args["uniform"], True):
         raise Unsupported(f"{what}: xavier_initializer(uniform=False) is not carried")
     if "verify_shape" in args:
